@@ -1,0 +1,55 @@
+//! Closed vocabularies stored as short strings.
+
+use sea_orm::entity::prelude::*;
+
+/// The scale at which a cooperation or contract operates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Scale {
+    #[sea_orm(string_value = "SUBREGIONAL")]
+    Subregional,
+    #[sea_orm(string_value = "REGIONAL")]
+    Regional,
+    #[sea_orm(string_value = "BIREGIONAL")]
+    Biregional,
+    #[sea_orm(string_value = "SUPRAREGIONAL")]
+    Supraregional,
+    #[sea_orm(string_value = "NATIONAL")]
+    National,
+}
+
+/// The legal instrument a cooperation is founded on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum Instrument {
+    /// samenwerkingsovereenkomst
+    #[sea_orm(string_value = "COOPERATION_AGREEMENT")]
+    CooperationAgreement,
+    /// dienstverleningsovereenkomst (e.g. DVO21)
+    #[sea_orm(string_value = "SERVICE_AGREEMENT")]
+    ServiceAgreement,
+    /// gemeenschappelijke regeling
+    #[sea_orm(string_value = "JOINT_ARRANGEMENT")]
+    JointArrangement,
+}
+
+/// What a role holder does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum RoleKind {
+    /// accounthoudende gemeente/regio
+    #[sea_orm(string_value = "ACCOUNT_HOLDER")]
+    AccountHolder,
+    /// penvoerder
+    #[sea_orm(string_value = "LEAD_MUNICIPALITY")]
+    LeadMunicipality,
+    /// inkooporganisatie
+    #[sea_orm(string_value = "PURCHASING_ORGANISATION")]
+    PurchasingOrganisation,
+    /// contractmanagement
+    #[sea_orm(string_value = "CONTRACT_MANAGER")]
+    ContractManager,
+    /// coördinerende gemeente
+    #[sea_orm(string_value = "COORDINATING_MUNICIPALITY")]
+    CoordinatingMunicipality,
+}

@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "framework_contract")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub code: String,
+    pub title: String,
+    pub scale: crate::enums::Scale,
+    pub contracting_authority_municipality_id: Option<i32>,
+    pub contracting_authority_name: Option<String>,
+    pub note: Option<String>,
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+    /// Where the fact comes from (document and, where derived, how).
+    pub source: String,
+    /// Optimistic-concurrency version, incremented on every change.
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

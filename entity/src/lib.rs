@@ -1,0 +1,21 @@
+//! sea-orm entities of the jeugdregio registry: one module per table, no logic.
+//!
+//! Validity periods (`valid_from`, `valid_to`) are half-open: a row is valid on
+//! date `d` when `valid_from <= d < valid_to`; a null bound is open. A null
+//! `valid_from` means the source does not state when the fact started.
+
+pub mod care_form;
+pub mod contract_care_form;
+pub mod contract_party;
+pub mod contract_provider;
+pub mod cooperation;
+pub mod cooperation_member;
+pub mod enums;
+pub mod framework_contract;
+pub mod landsdeel;
+pub mod membership;
+pub mod municipality;
+pub mod province;
+pub mod provider;
+pub mod region;
+pub mod role;

@@ -1,0 +1,15 @@
+//! Schema migrations and the national seed of the jeugdregio registry.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20251123_000001_registry;
+pub mod seed;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20251123_000001_registry::Migration)]
+    }
+}

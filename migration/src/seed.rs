@@ -1,0 +1,425 @@
+//! The national seed: the CBS 2025 regional classification (regions,
+//! municipalities, provinces, landsdelen) and the cooperations, roles, care
+//! forms, providers and framework contracts stated in public source documents.
+//!
+//! The seed files are compiled into the binary so `serve` works from any
+//! directory. Seeding runs in one transaction and only on an empty registry.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::enums::{Instrument, RoleKind, Scale};
+use entity::*;
+use sea_orm_migration::sea_orm::{
+    ActiveEnum, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, TransactionTrait,
+};
+use serde::Deserialize;
+
+const LANDSDELEN_CSV: &str = include_str!("../seed/landsdelen.csv");
+const PROVINCES_CSV: &str = include_str!("../seed/provinces.csv");
+const REGIONS_CSV: &str = include_str!("../seed/regions.csv");
+const MUNICIPALITIES_CSV: &str = include_str!("../seed/municipalities.csv");
+const SOURCE_DOCUMENTS_TOML: &str = include_str!("../seed/source-documents.toml");
+
+/// Source note of every row read from the CBS classification.
+pub const CBS_SOURCE: &str = "CBS regional classification 2025 (CBS gebiedsindelingen, via PDOK), licence CC BY 4.0, Bron: CBS";
+
+/// The date the CBS 2025 classification describes; memberships are recorded from it.
+pub fn cbs_reference_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid date")
+}
+
+/// The date the 42 youth-care regions exist from (the Jeugdwet, same codes in the 2015 classification).
+pub fn regions_start_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2015, 1, 1).expect("valid date")
+}
+
+#[derive(Deserialize)]
+struct CodeName {
+    code: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct ProvinceRow {
+    code: String,
+    name: String,
+    landsdeel_code: String,
+}
+
+#[derive(Deserialize)]
+struct RegionRow {
+    code: String,
+    name: String,
+    name_2015: String,
+}
+
+#[derive(Deserialize)]
+struct MunicipalityRow {
+    code: String,
+    name: String,
+    province_code: String,
+    region_code: String,
+}
+
+#[derive(Deserialize)]
+struct SourceDocuments {
+    documents: HashMap<String, String>,
+    care_forms: Vec<CareFormFact>,
+    providers: Vec<ProviderFact>,
+    cooperations: Vec<CooperationFact>,
+    roles: Vec<RoleFact>,
+    framework_contracts: Vec<ContractFact>,
+}
+
+#[derive(Deserialize)]
+struct CareFormFact {
+    code: String,
+    name: String,
+    name_en: String,
+    source: String,
+}
+
+#[derive(Deserialize)]
+struct ProviderFact {
+    code: String,
+    name: String,
+    certified_institution: Option<bool>,
+    source: String,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CooperationFact {
+    code: String,
+    name: String,
+    scale: String,
+    instrument: Option<String>,
+    description: Option<String>,
+    valid_from: Option<NaiveDate>,
+    source: String,
+    derivation: Option<String>,
+    #[serde(default)]
+    municipalities: Vec<String>,
+    #[serde(default)]
+    regions: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RoleFact {
+    code: String,
+    kind: String,
+    holder_municipality: Option<String>,
+    holder_region: Option<String>,
+    cooperation: Option<String>,
+    care_form: Option<String>,
+    provider: Option<String>,
+    valid_from: Option<NaiveDate>,
+    source: String,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Parties {
+    All(AllRegions),
+    Listed(Vec<String>),
+}
+
+#[derive(Deserialize)]
+enum AllRegions {
+    #[serde(rename = "ALL_REGIONS")]
+    AllRegions,
+}
+
+#[derive(Deserialize)]
+struct ContractFact {
+    code: String,
+    title: String,
+    scale: String,
+    contracting_authority_name: Option<String>,
+    care_forms: Vec<String>,
+    parties: Parties,
+    source: String,
+    note: Option<String>,
+    derivation: Option<String>,
+}
+
+fn invalid(what: impl std::fmt::Display) -> DbErr {
+    DbErr::Custom(format!("national seed: {what}"))
+}
+
+fn read_csv<T: serde::de::DeserializeOwned>(text: &str) -> Result<Vec<T>, DbErr> {
+    csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes())
+        .deserialize()
+        .collect::<Result<Vec<T>, _>>()
+        .map_err(invalid)
+}
+
+fn parse_enum<E: ActiveEnum<Value = String>>(value: &str) -> Result<E, DbErr> {
+    E::try_from_value(&value.to_owned()).map_err(|_| invalid(format!("unknown value {value}")))
+}
+
+/// Looks a code up in a code -> id map, failing loudly on a seed typo.
+fn id_of(ids: &HashMap<String, i32>, code: &str) -> Result<i32, DbErr> {
+    ids.get(code).copied().ok_or_else(|| invalid(format!("unknown code {code}")))
+}
+
+fn lookup(ids: &HashMap<String, i32>, code: &Option<String>) -> Result<Option<i32>, DbErr> {
+    code.as_deref().map(|c| id_of(ids, c)).transpose()
+}
+
+struct Sources(HashMap<String, String>);
+
+impl Sources {
+    /// The stored source note: the document, then how the fact was derived.
+    fn cite(&self, document: &str, extra: &[&Option<String>]) -> Result<String, DbErr> {
+        let mut text = self.0.get(document).cloned().ok_or_else(|| invalid(format!("unknown document {document}")))?;
+        for part in extra.iter().filter_map(|p| p.as_deref()) {
+            text.push_str(". ");
+            text.push_str(part);
+        }
+        Ok(text)
+    }
+}
+
+async fn codes<E, C>(db: &C, code_column: E::Column) -> Result<HashMap<String, i32>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    use sea_orm_migration::sea_orm::{QuerySelect, sea_query::Expr};
+    let rows: Vec<(String, i32)> = E::find()
+        .select_only()
+        .column(code_column)
+        .column_as(Expr::col("id"), "id")
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Seeds an empty registry. Returns `false` (and writes nothing) when the
+/// registry already holds regions, so a restart never seeds twice.
+pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    if region::Entity::find().count(&txn).await? > 0 {
+        return Ok(false);
+    }
+    let facts: SourceDocuments = toml::from_str(SOURCE_DOCUMENTS_TOML).map_err(invalid)?;
+    let sources = Sources(facts.documents);
+
+    let landsdelen: Vec<CodeName> = read_csv(LANDSDELEN_CSV)?;
+    landsdeel::Entity::insert_many(landsdelen.into_iter().map(|l| landsdeel::ActiveModel {
+        code: Set(l.code),
+        name: Set(l.name),
+        ..Default::default()
+    }))
+    .exec(&txn)
+    .await?;
+    let landsdeel_ids = codes::<landsdeel::Entity, _>(&txn, landsdeel::Column::Code).await?;
+
+    let provinces: Vec<ProvinceRow> = read_csv(PROVINCES_CSV)?;
+    let province_models = provinces
+        .into_iter()
+        .map(|p| {
+            Ok(province::ActiveModel {
+                landsdeel_id: Set(id_of(&landsdeel_ids, &p.landsdeel_code)?),
+                code: Set(p.code),
+                name: Set(p.name),
+                ..Default::default()
+            })
+        })
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    province::Entity::insert_many(province_models).exec(&txn).await?;
+    let province_ids = codes::<province::Entity, _>(&txn, province::Column::Code).await?;
+
+    let regions: Vec<RegionRow> = read_csv(REGIONS_CSV)?;
+    region::Entity::insert_many(regions.into_iter().map(|r| region::ActiveModel {
+        code: Set(r.code),
+        name: Set(r.name),
+        name_2015: Set(Some(r.name_2015)),
+        valid_from: Set(Some(regions_start_date())),
+        valid_to: Set(None),
+        source: Set(format!("{CBS_SOURCE}. Valid from 2015-01-01: the same code exists in the CBS 2015 classification")),
+        version: Set(1),
+        ..Default::default()
+    }))
+    .exec(&txn)
+    .await?;
+    let region_ids = codes::<region::Entity, _>(&txn, region::Column::Code).await?;
+
+    let municipalities: Vec<MunicipalityRow> = read_csv(MUNICIPALITIES_CSV)?;
+    let municipality_models = municipalities
+        .iter()
+        .map(|m| {
+            Ok(municipality::ActiveModel {
+                code: Set(m.code.clone()),
+                name: Set(m.name.clone()),
+                province_id: Set(id_of(&province_ids, &m.province_code)?),
+                source: Set(format!("{CBS_SOURCE}. Start of the municipality not recorded")),
+                version: Set(1),
+                ..Default::default()
+            })
+        })
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    municipality::Entity::insert_many(municipality_models).exec(&txn).await?;
+    let municipality_ids = codes::<municipality::Entity, _>(&txn, municipality::Column::Code).await?;
+
+    let membership_models = municipalities
+        .iter()
+        .map(|m| {
+            Ok(membership::ActiveModel {
+                municipality_id: Set(id_of(&municipality_ids, &m.code)?),
+                region_id: Set(id_of(&region_ids, &m.region_code)?),
+                valid_from: Set(Some(cbs_reference_date())),
+                valid_to: Set(None),
+                source: Set(format!(
+                    "{CBS_SOURCE}. Recorded from 2025-01-01, the reference date of the classification; earlier membership is not in the seed"
+                )),
+                version: Set(1),
+                ..Default::default()
+            })
+        })
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    membership::Entity::insert_many(membership_models).exec(&txn).await?;
+
+    let mut care_forms = Vec::new();
+    for c in facts.care_forms {
+        care_forms.push(care_form::ActiveModel {
+            source: Set(sources.cite(&c.source, &[])?),
+            code: Set(c.code),
+            name: Set(c.name),
+            name_en: Set(c.name_en),
+            description: Set(None),
+            version: Set(1),
+            ..Default::default()
+        });
+    }
+    care_form::Entity::insert_many(care_forms).exec(&txn).await?;
+    let care_form_ids = codes::<care_form::Entity, _>(&txn, care_form::Column::Code).await?;
+
+    let mut providers = Vec::new();
+    for p in facts.providers {
+        providers.push(provider::ActiveModel {
+            source: Set(sources.cite(&p.source, &[&p.note])?),
+            code: Set(p.code),
+            name: Set(p.name),
+            certified_institution: Set(p.certified_institution),
+            website: Set(None),
+            version: Set(1),
+            ..Default::default()
+        });
+    }
+    provider::Entity::insert_many(providers).exec(&txn).await?;
+    let provider_ids = codes::<provider::Entity, _>(&txn, provider::Column::Code).await?;
+
+    for c in &facts.cooperations {
+        cooperation::Entity::insert(cooperation::ActiveModel {
+            code: Set(c.code.clone()),
+            name: Set(c.name.clone()),
+            scale: Set(parse_enum::<Scale>(&c.scale)?),
+            instrument: Set(c.instrument.as_deref().map(parse_enum::<Instrument>).transpose()?),
+            description: Set(c.description.clone()),
+            valid_from: Set(c.valid_from),
+            valid_to: Set(None),
+            source: Set(sources.cite(&c.source, &[&c.derivation])?),
+            version: Set(1),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?;
+    }
+    let cooperation_ids = codes::<cooperation::Entity, _>(&txn, cooperation::Column::Code).await?;
+    let mut members = Vec::new();
+    for c in &facts.cooperations {
+        let source = sources.cite(&c.source, &[&c.derivation])?;
+        let cooperation_id = id_of(&cooperation_ids, &c.code)?;
+        let member = |municipality_id, region_id| cooperation_member::ActiveModel {
+            cooperation_id: Set(cooperation_id),
+            municipality_id: Set(municipality_id),
+            region_id: Set(region_id),
+            valid_from: Set(c.valid_from),
+            valid_to: Set(None),
+            source: Set(source.clone()),
+            version: Set(1),
+            ..Default::default()
+        };
+        for code in &c.municipalities {
+            members.push(member(Some(id_of(&municipality_ids, code)?), None));
+        }
+        for code in &c.regions {
+            members.push(member(None, Some(id_of(&region_ids, code)?)));
+        }
+    }
+    cooperation_member::Entity::insert_many(members).exec(&txn).await?;
+
+    let mut roles = Vec::new();
+    for r in facts.roles {
+        roles.push(role::ActiveModel {
+            kind: Set(parse_enum::<RoleKind>(&r.kind)?),
+            holder_municipality_id: Set(lookup(&municipality_ids, &r.holder_municipality)?),
+            holder_region_id: Set(lookup(&region_ids, &r.holder_region)?),
+            region_id: Set(None),
+            cooperation_id: Set(lookup(&cooperation_ids, &r.cooperation)?),
+            care_form_id: Set(lookup(&care_form_ids, &r.care_form)?),
+            provider_id: Set(lookup(&provider_ids, &r.provider)?),
+            source: Set(sources.cite(&r.source, &[])?),
+            note: Set(r.note),
+            valid_from: Set(r.valid_from),
+            valid_to: Set(None),
+            version: Set(1),
+            code: Set(r.code),
+            ..Default::default()
+        });
+    }
+    role::Entity::insert_many(roles).exec(&txn).await?;
+
+    for c in &facts.framework_contracts {
+        framework_contract::Entity::insert(framework_contract::ActiveModel {
+            code: Set(c.code.clone()),
+            title: Set(c.title.clone()),
+            scale: Set(parse_enum::<Scale>(&c.scale)?),
+            contracting_authority_municipality_id: Set(None),
+            contracting_authority_name: Set(c.contracting_authority_name.clone()),
+            note: Set(c.note.clone()),
+            valid_from: Set(None),
+            valid_to: Set(None),
+            source: Set(sources.cite(&c.source, &[&c.derivation])?),
+            version: Set(1),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?;
+    }
+    let contract_ids = codes::<framework_contract::Entity, _>(&txn, framework_contract::Column::Code).await?;
+    let (mut parties, mut contract_care_forms) = (Vec::new(), Vec::new());
+    for c in &facts.framework_contracts {
+        let contract_id = id_of(&contract_ids, &c.code)?;
+        let party_ids: Vec<i32> = match &c.parties {
+            Parties::All(AllRegions::AllRegions) => region_ids.values().copied().collect(),
+            Parties::Listed(codes) => codes.iter().map(|code| id_of(&region_ids, code)).collect::<Result<_, _>>()?,
+        };
+        for region_id in party_ids {
+            parties.push(contract_party::ActiveModel {
+                contract_id: Set(contract_id),
+                region_id: Set(region_id),
+                ..Default::default()
+            });
+        }
+        for code in &c.care_forms {
+            contract_care_forms.push(contract_care_form::ActiveModel {
+                contract_id: Set(contract_id),
+                care_form_id: Set(id_of(&care_form_ids, code)?),
+                ..Default::default()
+            });
+        }
+    }
+    contract_party::Entity::insert_many(parties).exec(&txn).await?;
+    contract_care_form::Entity::insert_many(contract_care_forms).exec(&txn).await?;
+
+    txn.commit().await?;
+    Ok(true)
+}

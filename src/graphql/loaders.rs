@@ -1,0 +1,131 @@
+//! DataLoaders: every relation is fetched for all parents of one level of a
+//! query at once, so a query costs a fixed number of statements whatever the
+//! number of rows. Keys carry the `asOf` date; one batch may mix dates.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use chrono::NaiveDate;
+use entity::*;
+
+use crate::registry::{CooperationMembers, Registry, RegistryError};
+
+pub struct RegistryLoader {
+    registry: Registry,
+}
+
+impl RegistryLoader {
+    pub fn new(registry: Registry) -> Self {
+        Self { registry }
+    }
+}
+
+/// Loader errors are shared between every field waiting on the batch.
+pub type LoadError = Arc<RegistryError>;
+
+/// Splits keys `(id, date)` into one id list per date.
+fn by_date(keys: impl Iterator<Item = (i32, NaiveDate)>) -> BTreeMap<NaiveDate, Vec<i32>> {
+    let mut grouped: BTreeMap<NaiveDate, Vec<i32>> = BTreeMap::new();
+    for (id, date) in keys {
+        grouped.entry(date).or_default().push(id);
+    }
+    grouped
+}
+
+/// A relation that depends on the date: `Key(parent id, asOf)` -> value, via a
+/// registry batch method `(ids, date) -> HashMap<id, value>`.
+macro_rules! dated_relation {
+    ($(#[$doc:meta])* $key:ident => $value:ty, |$registry:ident, $ids:ident, $date:ident| $call:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $key(pub i32, pub NaiveDate);
+
+        impl Loader<$key> for RegistryLoader {
+            type Value = $value;
+            type Error = LoadError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, LoadError> {
+                let mut loaded = HashMap::new();
+                for ($date, $ids) in by_date(keys.iter().map(|k| (k.0, k.1))) {
+                    let $registry = &self.registry;
+                    let $ids = &$ids[..];
+                    for (id, value) in $call.await.map_err(Arc::new)? {
+                        loaded.insert($key(id, $date), value);
+                    }
+                }
+                Ok(loaded)
+            }
+        }
+    };
+}
+
+/// A row by primary key: `Key(id)` -> model.
+macro_rules! by_id {
+    ($key:ident, $module:ident) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $key(pub i32);
+
+        impl Loader<$key> for RegistryLoader {
+            type Value = $module::Model;
+            type Error = LoadError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $module::Model>, LoadError> {
+                let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+                let rows = self.registry.by_ids::<$module::Entity>($module::Column::Id, &ids).await.map_err(Arc::new)?;
+                Ok(rows.into_iter().map(|(id, row)| ($key(id), row)).collect())
+            }
+        }
+    };
+}
+
+by_id!(LandsdeelById, landsdeel);
+by_id!(ProvinceById, province);
+by_id!(RegionById, region);
+by_id!(MunicipalityById, municipality);
+by_id!(CooperationById, cooperation);
+by_id!(CareFormById, care_form);
+by_id!(ProviderById, provider);
+
+/// Contracts have no date of their own on these links: the date is the contract's.
+macro_rules! undated_relation {
+    ($key:ident => $value:ty, $method:ident) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $key(pub i32);
+
+        impl Loader<$key> for RegistryLoader {
+            type Value = $value;
+            type Error = LoadError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, LoadError> {
+                let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+                let rows = self.registry.$method(&ids).await.map_err(Arc::new)?;
+                Ok(rows.into_iter().map(|(id, row)| ($key(id), row)).collect())
+            }
+        }
+    };
+}
+
+undated_relation!(ContractCareForms => Vec<care_form::Model>, care_forms_of_contracts);
+undated_relation!(ContractProviders => Vec<provider::Model>, providers_of_contracts);
+
+dated_relation!(
+    /// Member municipalities of a region.
+    RegionMunicipalities => Vec<municipality::Model>, |r, ids, date| r.municipalities_in_regions(ids, date));
+dated_relation!(
+    /// The region a municipality belongs to.
+    MunicipalityRegion => region::Model, |r, ids, date| r.regions_of_municipalities(ids, date));
+dated_relation!(RegionCooperations => Vec<cooperation::Model>, |r, ids, date| r.cooperations_of_regions(ids, date));
+dated_relation!(
+    MunicipalityCooperations => Vec<cooperation::Model>, |r, ids, date| r.cooperations_of_municipalities(ids, date));
+dated_relation!(CooperationMembersOf => CooperationMembers, |r, ids, date| r.members_of_cooperations(ids, date));
+dated_relation!(RegionRoles => Vec<role::Model>, |r, ids, date| r.roles_of_regions(ids, date));
+dated_relation!(
+    MunicipalityRolesHeld => Vec<role::Model>, |r, ids, date| r.roles_by(role::Column::HolderMunicipalityId, ids, date));
+dated_relation!(CooperationRoles => Vec<role::Model>, |r, ids, date| r.roles_by(role::Column::CooperationId, ids, date));
+dated_relation!(ProviderRoles => Vec<role::Model>, |r, ids, date| r.roles_by(role::Column::ProviderId, ids, date));
+dated_relation!(CareFormRoles => Vec<role::Model>, |r, ids, date| r.roles_by(role::Column::CareFormId, ids, date));
+dated_relation!(RegionContracts => Vec<framework_contract::Model>, |r, ids, date| r.contracts_of_regions(ids, date));
+dated_relation!(
+    CareFormContracts => Vec<framework_contract::Model>, |r, ids, date| r.contracts_of_care_forms(ids, date));
+dated_relation!(ContractParties => Vec<region::Model>, |r, ids, date| r.parties_of_contracts(ids, date));

@@ -1,0 +1,59 @@
+//! The GraphQL surface: schema assembly, the query root, object types and the
+//! DataLoaders that resolve relations in batches. Resolvers stay thin: they
+//! translate arguments, call the registry and wrap what it returns.
+
+mod loaders;
+mod query;
+mod scalars;
+mod types;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+
+use crate::registry::{Registry, RegistryError};
+pub use loaders::RegistryLoader;
+pub use query::QueryRoot;
+
+pub type RegistrySchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Deepest query accepted: the full registry with holders and contract parties fits well within it.
+pub const MAX_DEPTH: usize = 16;
+/// Most fields a query may select, counting each field once.
+pub const MAX_COMPLEXITY: usize = 2_000;
+
+pub fn build_schema(registry: Registry) -> RegistrySchema {
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .data(DataLoader::new(RegistryLoader::new(registry.clone()), tokio::spawn))
+        .data(registry)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The SDL of the schema, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription).finish().sdl()
+}
+
+/// Turns a registry failure into a GraphQL error with a stable `extensions.code`;
+/// database detail is logged and never shown to the caller.
+pub(crate) fn registry_error(error: &RegistryError) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions;
+    match error {
+        RegistryError::InvalidArgument { argument, message } => async_graphql::Error::new(message.clone())
+            .extend_with(|_, e| {
+                e.set("code", "BAD_USER_INPUT");
+                e.set("argument", *argument);
+            }),
+        RegistryError::Database(db) => {
+            tracing::error!(error = %db, "database error");
+            async_graphql::Error::new("internal error").extend_with(|_, e| e.set("code", "INTERNAL_SERVER_ERROR"))
+        }
+    }
+}
+
+impl From<RegistryError> for async_graphql::Error {
+    fn from(error: RegistryError) -> Self {
+        registry_error(&error)
+    }
+}

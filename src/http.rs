@@ -1,0 +1,135 @@
+//! The HTTP surface: `/graphql` (POST, GET and GraphiQL), `/schema.graphql`,
+//! `/healthz`, `/readyz` and `/metrics`.
+
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::db::StatementCounter;
+use crate::graphql::RegistrySchema;
+use crate::registry::Registry;
+
+/// Largest request body accepted (queries are small; this stops abuse).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// A request that takes longer than this is answered with 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: RegistrySchema,
+    pub registry: Registry,
+    pub statements: StatementCounter,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/schema.graphql", get(schema_sdl))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::IF_NONE_MATCH]),
+        )
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn graphql_post(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
+    state.schema.execute(request.into_inner()).await.into()
+}
+
+/// GET serves GraphiQL to browsers and executes queries given as URL
+/// parameters otherwise. Mutations are never executed over GET: a GET must be
+/// safe to repeat, cache and prefetch.
+async fn graphql_get(
+    State(state): State<AppState>,
+    RawQuery(query_string): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    let query_string = query_string.unwrap_or_default();
+    if wants_html && query_string.is_empty() {
+        return Html(GraphiQLSource::build().endpoint("/graphql").title("jeugdregio").finish()).into_response();
+    }
+    let request = match async_graphql::http::parse_query_string(&query_string) {
+        Ok(request) => request,
+        Err(error) => return graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &error.to_string()),
+    };
+    if !is_query_operation(&request) {
+        let mut response = graphql_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations and subscriptions are not allowed over GET; use POST",
+        );
+        response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return response;
+    }
+    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+}
+
+/// Whether the operation the request would run is a query. A document that
+/// does not parse counts as a query: execution then reports the syntax error.
+fn is_query_operation(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return true };
+    let operation_type = match (&document.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(operations), None) => {
+            // Without a name the executor refuses a multi-operation document;
+            // only let it through when every operation is a query.
+            let all_queries = operations.values().all(|op| op.node.ty == OperationType::Query);
+            all_queries.then_some(OperationType::Query)
+        }
+    };
+    operation_type.is_none_or(|ty| ty == OperationType::Query)
+}
+
+fn graphql_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+async fn schema_sdl(State(state): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], state.schema.sdl())
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if state.registry.is_ready().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}
+
+/// Prometheus text format.
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let body = format!(
+        "# HELP jeugdregio_sql_statements_total SQL statements sent to the database.\n\
+         # TYPE jeugdregio_sql_statements_total counter\n\
+         jeugdregio_sql_statements_total {}\n",
+        state.statements.get()
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}

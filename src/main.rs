@@ -1,0 +1,52 @@
+use clap::Parser;
+use jeugdregio::config::{Cli, Command};
+use jeugdregio::{db, graphql};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => {
+            tracing::info!(database = %db::redacted(&args.database.database_url), "opening the registry");
+            let app = jeugdregio::app(&args.database.database_url).await?;
+            let listener = tokio::net::TcpListener::bind(args.listen).await?;
+            tracing::info!("jeugdregio listening on http://{}/graphql", listener.local_addr()?);
+            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+        }
+        Command::Migrate(args) => {
+            let (connection, _) = db::connect(&args.database_url).await?;
+            db::migrate(&connection).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::Seed(args) => {
+            let (connection, _) = db::connect(&args.database_url).await?;
+            db::migrate(&connection).await?;
+            if db::seed(&connection).await? {
+                tracing::info!("seeded the national registry");
+            } else {
+                tracing::info!("the registry already holds data; nothing seeded");
+            }
+        }
+        Command::PrintSchema => print!("{}", graphql::sdl()),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}

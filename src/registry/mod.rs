@@ -1,0 +1,45 @@
+//! The registry: the domain layer between the GraphQL resolvers and the
+//! database. It owns every business rule (what is valid on a date, who may
+//! change what) and never knows about GraphQL.
+
+mod error;
+mod reads;
+mod validity;
+
+use chrono::NaiveDate;
+use sea_orm::DatabaseConnection;
+
+pub use error::RegistryError;
+pub use reads::*;
+pub use validity::valid_on;
+
+/// Page size used when a caller does not ask for one.
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+/// Largest page a caller may ask for: enough for all 342 municipalities at once.
+pub const MAX_PAGE_SIZE: u64 = 500;
+
+/// Handle to the registry; cheap to clone.
+#[derive(Clone)]
+pub struct Registry {
+    db: DatabaseConnection,
+}
+
+impl Registry {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// True when the database answers a trivial statement.
+    pub async fn is_ready(&self) -> bool {
+        self.db.ping().await.is_ok()
+    }
+}
+
+/// Today's date in the Netherlands: the default `asOf` for every question.
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Europe::Amsterdam).date_naive()
+}
