@@ -54,28 +54,30 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn graphql_post(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    state.schema.execute(request.into_inner()).await.into()
+    execute(&state, request.into_inner()).await.into()
+}
+
+/// Executes one GraphQL request. Tokio's cooperative budget would make a
+/// large query yield half-way through one level of the tree, so its
+/// DataLoader batches would be cut in two and cost extra statements; the
+/// depth and complexity limits bound how long it can run unconstrained.
+async fn execute(state: &AppState, request: async_graphql::Request) -> async_graphql::Response {
+    tokio::task::unconstrained(state.schema.execute(request)).await
 }
 
 /// GET serves GraphiQL to browsers and executes queries given as URL
 /// parameters otherwise. Mutations are never executed over GET: a GET must be
 /// safe to repeat, cache and prefetch.
-async fn graphql_get(
-    State(state): State<AppState>,
-    RawQuery(query_string): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
+async fn graphql_get(State(state): State<AppState>, RawQuery(query_string): RawQuery, headers: HeaderMap) -> Response {
+    let wants_html =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
     let query_string = query_string.unwrap_or_default();
     if wants_html && query_string.is_empty() {
         return Html(GraphiQLSource::build().endpoint("/graphql").title("jeugdregio").finish()).into_response();
     }
-    let request = match async_graphql::http::parse_query_string(&query_string) {
+    let request = match parse_get_request(&query_string) {
         Ok(request) => request,
-        Err(error) => return graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &error.to_string()),
+        Err(message) => return graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     };
     if !is_query_operation(&request) {
         let mut response = graphql_error(
@@ -86,7 +88,41 @@ async fn graphql_get(
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+    GraphQLResponse::from(execute(&state, request).await).into_response()
+}
+
+/// URL parameters of a GraphQL-over-HTTP GET request.
+#[derive(serde::Deserialize)]
+struct GetParameters {
+    #[serde(default)]
+    query: String,
+    /// The spec's name; `operation_name` is accepted too, as async-graphql's own GET parser uses it.
+    #[serde(rename = "operationName", alias = "operation_name")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+fn parse_get_request(query_string: &str) -> Result<async_graphql::Request, String> {
+    let parameters: GetParameters =
+        serde_urlencoded::from_str(query_string).map_err(|e| format!("invalid URL parameters: {e}"))?;
+    let json = |name: &str, text: Option<String>| -> Result<Option<serde_json::Value>, String> {
+        text.map(|t| serde_json::from_str(&t).map_err(|e| format!("{name} is not JSON: {e}"))).transpose()
+    };
+    let mut request = async_graphql::Request::new(parameters.query);
+    if let Some(name) = parameters.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = json("variables", parameters.variables)? {
+        request = request.variables(async_graphql::Variables::from_json(variables));
+    }
+    if let Some(serde_json::Value::Object(extensions)) = json("extensions", parameters.extensions)? {
+        for (name, value) in extensions {
+            let value = async_graphql::Value::from_json(value).map_err(|e| format!("invalid extension {name}: {e}"))?;
+            request.extensions.insert(name, value);
+        }
+    }
+    Ok(request)
 }
 
 /// Whether the operation the request would run is a query. A document that
@@ -96,13 +132,13 @@ fn is_query_operation(request: &async_graphql::Request) -> bool {
     let operation_type = match (&document.operations, request.operation_name.as_deref()) {
         (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
         (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name).map(|op| op.node.ty),
+        // Without a name the executor refuses a multi-operation document, but
+        // only let it reach the executor when nothing in it could write.
         (DocumentOperations::Multiple(operations), None) => {
-            // Without a name the executor refuses a multi-operation document;
-            // only let it through when every operation is a query.
-            let all_queries = operations.values().all(|op| op.node.ty == OperationType::Query);
-            all_queries.then_some(OperationType::Query)
+            return operations.values().all(|op| op.node.ty == OperationType::Query);
         }
     };
+    // An unknown operation name is reported by the executor.
     operation_type.is_none_or(|ty| ty == OperationType::Query)
 }
 

@@ -15,7 +15,7 @@ pub mod framework_contract;
 pub mod landsdeel;
 pub mod membership;
 pub mod municipality;
-pub mod province;
 pub mod provider;
+pub mod province;
 pub mod region;
 pub mod role;

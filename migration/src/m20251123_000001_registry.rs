@@ -92,7 +92,8 @@ impl MigrationTrait for Migration {
             },
             TableSpec {
                 name: "region",
-                columns: [vec![code(), string(col("name")), string_null(col("name_2015"))], validity(), provenance()].concat(),
+                columns: [vec![code(), string(col("name")), string_null(col("name_2015"))], validity(), provenance()]
+                    .concat(),
                 references: vec![],
                 coded: true,
             },
@@ -117,7 +118,8 @@ impl MigrationTrait for Migration {
             },
             TableSpec {
                 name: "membership",
-                columns: [vec![integer(col("municipality_id")), integer(col("region_id"))], validity(), provenance()].concat(),
+                columns: [vec![integer(col("municipality_id")), integer(col("region_id"))], validity(), provenance()]
+                    .concat(),
                 references: vec![("municipality_id", "municipality"), ("region_id", "region")],
                 coded: false,
             },
@@ -141,7 +143,11 @@ impl MigrationTrait for Migration {
             TableSpec {
                 name: "cooperation_member",
                 columns: [
-                    vec![integer(col("cooperation_id")), integer_null(col("municipality_id")), integer_null(col("region_id"))],
+                    vec![
+                        integer(col("cooperation_id")),
+                        integer_null(col("municipality_id")),
+                        integer_null(col("region_id")),
+                    ],
                     validity(),
                     provenance(),
                 ]
@@ -155,14 +161,23 @@ impl MigrationTrait for Migration {
             },
             TableSpec {
                 name: "care_form",
-                columns: [vec![code(), string(col("name")), string(col("name_en")), text_null(col("description"))], provenance()].concat(),
+                columns: [
+                    vec![code(), string(col("name")), string(col("name_en")), text_null(col("description"))],
+                    provenance(),
+                ]
+                .concat(),
                 references: vec![],
                 coded: true,
             },
             TableSpec {
                 name: "provider",
                 columns: [
-                    vec![code(), string(col("name")), boolean_null(col("certified_institution")), string_null(col("website"))],
+                    vec![
+                        code(),
+                        string(col("name")),
+                        boolean_null(col("certified_institution")),
+                        string_null(col("website")),
+                    ],
                     provenance(),
                 ]
                 .concat(),

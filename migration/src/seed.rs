@@ -11,7 +11,8 @@ use chrono::NaiveDate;
 use entity::enums::{Instrument, RoleKind, Scale};
 use entity::*;
 use sea_orm_migration::sea_orm::{
-    ActiveEnum, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, TransactionTrait,
+    ActiveEnum, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    TransactionTrait,
 };
 use serde::Deserialize;
 
@@ -22,7 +23,8 @@ const MUNICIPALITIES_CSV: &str = include_str!("../seed/municipalities.csv");
 const SOURCE_DOCUMENTS_TOML: &str = include_str!("../seed/source-documents.toml");
 
 /// Source note of every row read from the CBS classification.
-pub const CBS_SOURCE: &str = "CBS regional classification 2025 (CBS gebiedsindelingen, via PDOK), licence CC BY 4.0, Bron: CBS";
+pub const CBS_SOURCE: &str =
+    "CBS regional classification 2025 (CBS gebiedsindelingen, via PDOK), licence CC BY 4.0, Bron: CBS";
 
 /// The date the CBS 2025 classification describes; memberships are recorded from it.
 pub fn cbs_reference_date() -> NaiveDate {
@@ -191,13 +193,8 @@ where
     C: ConnectionTrait,
 {
     use sea_orm_migration::sea_orm::{QuerySelect, sea_query::Expr};
-    let rows: Vec<(String, i32)> = E::find()
-        .select_only()
-        .column(code_column)
-        .column_as(Expr::col("id"), "id")
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows: Vec<(String, i32)> =
+        E::find().select_only().column(code_column).column_as(Expr::col("id"), "id").into_tuple().all(db).await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -243,7 +240,9 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
         name_2015: Set(Some(r.name_2015)),
         valid_from: Set(Some(regions_start_date())),
         valid_to: Set(None),
-        source: Set(format!("{CBS_SOURCE}. Valid from 2015-01-01: the same code exists in the CBS 2015 classification")),
+        source: Set(format!(
+            "{CBS_SOURCE}. Valid from 2015-01-01: the same code exists in the CBS 2015 classification"
+        )),
         version: Set(1),
         ..Default::default()
     }))

@@ -21,9 +21,13 @@ pub const MAX_DEPTH: usize = 16;
 /// Most fields a query may select, counting each field once.
 pub const MAX_COMPLEXITY: usize = 2_000;
 
+/// How long a DataLoader collects keys before it queries: long enough for all
+/// siblings of one level of a large query to ask, short enough not to be felt.
+pub const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(5);
+
 pub fn build_schema(registry: Registry) -> RegistrySchema {
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
-        .data(DataLoader::new(RegistryLoader::new(registry.clone()), tokio::spawn))
+        .data(DataLoader::new(RegistryLoader::new(registry.clone()), tokio::spawn).delay(LOADER_DELAY))
         .data(registry)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -40,11 +44,12 @@ pub fn sdl() -> String {
 pub(crate) fn registry_error(error: &RegistryError) -> async_graphql::Error {
     use async_graphql::ErrorExtensions;
     match error {
-        RegistryError::InvalidArgument { argument, message } => async_graphql::Error::new(message.clone())
-            .extend_with(|_, e| {
+        RegistryError::InvalidArgument { argument, message } => {
+            async_graphql::Error::new(message.clone()).extend_with(|_, e| {
                 e.set("code", "BAD_USER_INPUT");
                 e.set("argument", *argument);
-            }),
+            })
+        }
         RegistryError::Database(db) => {
             tracing::error!(error = %db, "database error");
             async_graphql::Error::new("internal error").extend_with(|_, e| e.set("code", "INTERNAL_SERVER_ERROR"))

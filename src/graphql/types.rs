@@ -293,7 +293,9 @@ impl Province {
     }
     /// The CBS landsdeel (part of the country) the province lies in. Not the JeugdzorgPlus purchasing landsdelen.
     async fn landsdeel(&self, ctx: &Context<'_>) -> Result<Option<Landsdeel>> {
-        Ok(load(ctx, LandsdeelById(self.row.landsdeel_id)).await?.map(|row| Landsdeel { code: row.code, name: row.name }))
+        Ok(load(ctx, LandsdeelById(self.row.landsdeel_id))
+            .await?
+            .map(|row| Landsdeel { code: row.code, name: row.name }))
     }
 }
 
@@ -392,7 +394,9 @@ impl Role {
     async fn holder(&self, ctx: &Context<'_>) -> Result<Option<RoleHolder>> {
         let as_of = self.as_of;
         if let Some(id) = self.row.holder_municipality_id {
-            return Ok(load(ctx, MunicipalityById(id)).await?.map(|row| RoleHolder::Municipality(Municipality { row, as_of })));
+            return Ok(load(ctx, MunicipalityById(id))
+                .await?
+                .map(|row| RoleHolder::Municipality(Municipality { row, as_of })));
         }
         if let Some(id) = self.row.holder_region_id {
             return Ok(load(ctx, RegionById(id)).await?.map(|row| RoleHolder::Region(Region { row, as_of })));

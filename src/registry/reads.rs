@@ -53,7 +53,19 @@ pub trait Keyed {
 macro_rules! keyed {
     ($($module:ident),*) => {$(impl Keyed for $module::Model { fn key(&self) -> i32 { self.id } })*};
 }
-keyed!(landsdeel, province, region, municipality, membership, cooperation, cooperation_member, care_form, provider, role, framework_contract);
+keyed!(
+    landsdeel,
+    province,
+    region,
+    municipality,
+    membership,
+    cooperation,
+    cooperation_member,
+    care_form,
+    provider,
+    role,
+    framework_contract
+);
 
 /// Members of a cooperation on a date.
 #[derive(Debug, Clone, Default)]
@@ -110,8 +122,7 @@ pub struct ProviderFilter {
 /// Case-insensitive substring match; `%` and `_` in the needle match literally.
 fn name_contains<C: ColumnTrait>(column: C, needle: &str) -> Expr {
     let escaped = needle.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    Expr::expr(Func::lower(Expr::col(column.as_column_ref())))
-        .like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+    Expr::expr(Func::lower(Expr::col(column.as_column_ref()))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
 async fn page<E>(
@@ -176,7 +187,11 @@ impl Registry {
             .await?)
     }
 
-    pub async fn municipality(&self, code: &str, date: NaiveDate) -> Result<Option<municipality::Model>, RegistryError> {
+    pub async fn municipality(
+        &self,
+        code: &str,
+        date: NaiveDate,
+    ) -> Result<Option<municipality::Model>, RegistryError> {
         Ok(municipality::Entity::find()
             .filter(municipality::Column::Code.eq(code))
             .filter(valid_on(municipality::Column::ValidFrom, municipality::Column::ValidTo, date))
@@ -263,7 +278,13 @@ impl Registry {
         ));
         if let Some(code) = &filter.region_code {
             let region_ids = self.ids_of::<region::Entity>(region::Column::Code, code).await?;
-            let members: Vec<i32> = self.municipalities_in_regions(&region_ids, date).await?.into_values().flatten().map(|m| m.id).collect();
+            let members: Vec<i32> = self
+                .municipalities_in_regions(&region_ids, date)
+                .await?
+                .into_values()
+                .flatten()
+                .map(|m| m.id)
+                .collect();
             select = select.filter(municipality::Column::Id.is_in(members));
         }
         if let Some(code) = &filter.province_code {
@@ -292,13 +313,18 @@ impl Registry {
         }
         if let Some(code) = &filter.region_code {
             let region_ids = self.ids_of::<region::Entity>(region::Column::Code, code).await?;
-            let ids: Vec<i32> = self.cooperation_ids_of_regions(&region_ids, date).await?.into_values().flatten().collect();
+            let ids: Vec<i32> =
+                self.cooperation_ids_of_regions(&region_ids, date).await?.into_values().flatten().collect();
             select = select.filter(cooperation::Column::Id.is_in(ids));
         }
         if let Some(code) = &filter.municipality_code {
             let municipality_ids = self.ids_of::<municipality::Entity>(municipality::Column::Code, code).await?;
-            let ids: Vec<i32> =
-                self.cooperation_ids_of_municipalities(&municipality_ids, date).await?.into_values().flatten().collect();
+            let ids: Vec<i32> = self
+                .cooperation_ids_of_municipalities(&municipality_ids, date)
+                .await?
+                .into_values()
+                .flatten()
+                .collect();
             select = select.filter(cooperation::Column::Id.is_in(ids));
         }
         if let Some(needle) = &filter.name_contains {
@@ -510,7 +536,8 @@ impl Registry {
             .memberships(Condition::all().add(membership::Column::RegionId.is_in(region_ids.iter().copied())), date)
             .await?;
         let region_of: HashMap<i32, i32> = links.into_iter().collect();
-        let members = self.cooperation_member_links(region_of.keys().copied(), region_ids.iter().copied(), date).await?;
+        let members =
+            self.cooperation_member_links(region_of.keys().copied(), region_ids.iter().copied(), date).await?;
         let mut result: HashMap<i32, HashSet<i32>> = HashMap::new();
         for (cooperation_id, municipality_id, region_id) in members {
             let region = region_id.or_else(|| municipality_id.and_then(|m| region_of.get(&m).copied()));
@@ -571,7 +598,11 @@ impl Registry {
         cooperation_member::Entity::find()
             .select_only()
             .columns([Column::CooperationId, Column::MunicipalityId, Column::RegionId])
-            .filter(Condition::any().add(Column::MunicipalityId.is_in(municipality_ids)).add(Column::RegionId.is_in(region_ids)))
+            .filter(
+                Condition::any()
+                    .add(Column::MunicipalityId.is_in(municipality_ids))
+                    .add(Column::RegionId.is_in(region_ids)),
+            )
             .filter(valid_on(Column::ValidFrom, Column::ValidTo, date))
             .into_tuple()
             .all(&self.db)

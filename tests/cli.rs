@@ -1,0 +1,73 @@
+//! The README's first command: `jeugdregio serve` with no configuration
+//! creates, migrates and seeds `jeugdregio.sqlite` in the working directory,
+//! and a second start reuses it without seeding again.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start(dir: &std::path::Path, port: u16) -> Server {
+    let log = std::fs::File::create(dir.join(format!("serve-{port}.log"))).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_jeugdregio"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("JEUGDREGIO_LISTEN")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start jeugdregio serve");
+    Server(child)
+}
+
+async fn wait_ready(client: &reqwest::Client, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(response) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await
+            && response.status() == 200
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "jeugdregio serve did not become ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn serve_creates_and_seeds_a_sqlite_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    for start_number in 1..=2 {
+        let port = free_port();
+        let server = start(dir.path(), port);
+        wait_ready(&client, port).await;
+        let body: serde_json::Value = client
+            .post(format!("http://127.0.0.1:{port}/graphql"))
+            .json(&serde_json::json!({ "query": "{ regions { totalCount } municipalities { totalCount } }" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["data"]["regions"]["totalCount"], 42, "start {start_number}");
+        assert_eq!(body["data"]["municipalities"]["totalCount"], 342, "start {start_number}");
+        drop(server);
+        let log = std::fs::read_to_string(dir.path().join(format!("serve-{port}.log"))).unwrap();
+        assert!(log.contains(&format!("http://127.0.0.1:{port}/graphql")), "logs the URL: {log}");
+        assert_eq!(log.contains("seeded the national registry"), start_number == 1, "start {start_number}: {log}");
+    }
+    assert!(dir.path().join("jeugdregio.sqlite").exists());
+}

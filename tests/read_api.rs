@@ -1,0 +1,484 @@
+//! The read API over real HTTP: the national seed, `asOf`, pagination,
+//! lookups, GET handling and the cost of the full-registry query.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+
+use common::{TestApp, codes};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn the_registry_has_42_regions_and_342_municipalities_each_in_exactly_one_region() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .query(
+            "{ regions(first: 100) { totalCount nodes { code municipalities { code } } }
+               municipalities(first: 500) { totalCount nodes { code region { code } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["regions"]["totalCount"], 42);
+    let region_codes = codes(&data["regions"]["nodes"]);
+    assert_eq!(region_codes.len(), 42);
+    assert!(!region_codes.contains(&"JZ40".to_owned()), "JZ40 does not exist");
+    assert_eq!(region_codes.first().map(String::as_str), Some("JZ01"));
+    assert_eq!(region_codes.last().map(String::as_str), Some("JZ43"));
+
+    assert_eq!(data["municipalities"]["totalCount"], 342);
+    let municipalities = data["municipalities"]["nodes"].as_array().unwrap();
+    assert_eq!(municipalities.len(), 342);
+    for m in municipalities {
+        assert!(m["region"]["code"].is_string(), "{} has no region", m["code"]);
+    }
+
+    // Seen from the regions: every municipality listed exactly once, in the region it names.
+    let mut region_of: HashMap<String, String> = HashMap::new();
+    for region in data["regions"]["nodes"].as_array().unwrap() {
+        for code in codes(&region["municipalities"]) {
+            let previous = region_of.insert(code.clone(), region["code"].as_str().unwrap().to_owned());
+            assert!(previous.is_none(), "{code} is in two regions");
+        }
+    }
+    assert_eq!(region_of.len(), 342);
+    for m in municipalities {
+        assert_eq!(region_of[m["code"].as_str().unwrap()], m["region"]["code"].as_str().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn eindhoven_is_in_zuidoost_brabant_with_21_members() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .query(
+            r#"{ municipality(code: "GM0772") { name province { code landsdeel { code } }
+                 region { code name municipalities { code } } } }"#,
+            json!({}),
+        )
+        .await;
+    let eindhoven = &data["municipality"];
+    assert_eq!(eindhoven["name"], "Eindhoven");
+    assert_eq!(eindhoven["province"]["code"], "PV30");
+    assert_eq!(eindhoven["province"]["landsdeel"]["code"], "LD04");
+    assert_eq!(eindhoven["region"]["code"], "JZ39");
+    assert_eq!(eindhoven["region"]["name"], "Zuidoost-Brabant");
+    let members = codes(&eindhoven["region"]["municipalities"]);
+    assert_eq!(members.len(), 21);
+    assert!(members.contains(&"GM0772".to_owned()));
+}
+
+const ROLE_FIELDS: &str = "code kind careForm { code } provider { code } cooperation { code }
+    holder { __typename ... on Municipality { code } ... on Region { code } }";
+
+fn role_summary(role: &Value) -> String {
+    format!(
+        "{} {} {} {} {}",
+        role["kind"].as_str().unwrap(),
+        role["holder"]["code"].as_str().unwrap(),
+        role["cooperation"]["code"].as_str().unwrap_or("-"),
+        role["careForm"]["code"].as_str().unwrap_or("-"),
+        role["provider"]["code"].as_str().unwrap_or("-"),
+    )
+}
+
+#[tokio::test]
+async fn the_seeded_roles_are_those_of_the_source_documents() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .query(
+            &format!(r#"{{ roles(filter: {{regionCode: "JZ39"}}, first: 100) {{ totalCount nodes {{ {ROLE_FIELDS} source }} }} }}"#),
+            json!({}),
+        )
+        .await;
+    let roles = data["roles"]["nodes"].as_array().unwrap();
+    let summaries: HashSet<String> = roles.iter().map(role_summary).collect();
+    let expected = [
+        "PURCHASING_ORGANISATION GM0772 SAMEN-VOOR-JEUGD - -",
+        "CONTRACT_MANAGER GM0772 SAMEN-VOOR-JEUGD - -",
+        "PURCHASING_ORGANISATION GM0772 21-VOOR-DE-JEUGD - -",
+        "CONTRACT_MANAGER GM0772 21-VOOR-DE-JEUGD JEUGDBESCHERMING -",
+        "CONTRACT_MANAGER GM0772 21-VOOR-DE-JEUGD JEUGDRECLASSERING -",
+        "LEAD_MUNICIPALITY GM0794 21-VOOR-DE-JEUGD VEILIG-THUIS -",
+        "LEAD_MUNICIPALITY GM0957 JEUGDZORGPLUS-LANDSDEEL-ZUIDOOST JEUGDZORGPLUS -",
+        "ACCOUNT_HOLDER GM0855 JB-JR-BRABANT JEUGDBESCHERMING -",
+        "ACCOUNT_HOLDER GM0855 JB-JR-BRABANT JEUGDRECLASSERING -",
+        "COORDINATING_MUNICIPALITY GM0772 BEN-BRABANT-ZEELAND - -",
+        "ACCOUNT_HOLDER JZ39 - - JEUGD-VEILIG-VERDER",
+        "ACCOUNT_HOLDER JZ39 - - BJ-BRABANT",
+        "ACCOUNT_HOLDER JZ39 - - COMBINATIE-JEUGDZORG",
+    ];
+    assert_eq!(summaries, expected.iter().map(|s| s.to_string()).collect::<HashSet<_>>());
+    assert_eq!(data["roles"]["totalCount"], 13);
+    for role in roles {
+        assert!(!role["source"].as_str().unwrap().is_empty(), "{} has no source", role["code"]);
+    }
+
+    // The same roles from the holder's side, and the region's account holding from the provider's side.
+    let data = app
+        .query(
+            r#"{ municipality(code: "GM0957") { rolesHeld { kind careForm { code } } }
+                 provider(code: "JEUGD-VEILIG-VERDER") { certifiedInstitution roles { kind holder { ... on Region { code } } } }
+                 roles(filter: {kind: ACCOUNT_HOLDER, holderCode: "GM0855"}) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["municipality"]["rolesHeld"],
+        json!([{ "kind": "LEAD_MUNICIPALITY", "careForm": { "code": "JEUGDZORGPLUS" } }])
+    );
+    assert_eq!(data["provider"]["certifiedInstitution"], true);
+    assert_eq!(data["provider"]["roles"], json!([{ "kind": "ACCOUNT_HOLDER", "holder": { "code": "JZ39" } }]));
+    assert_eq!(data["roles"]["totalCount"], 2);
+}
+
+#[tokio::test]
+async fn the_seeded_cooperations_follow_the_documents_and_the_derivations_hold() {
+    let app = TestApp::spawn().await;
+    let query = r#"query($code: String!) { cooperation(code: $code) { name scale instrument validFrom source
+        memberMunicipalities { code } memberRegions { code } } }"#;
+    let cooperation = |code: &'static str| {
+        let app = &app;
+        async move { app.query(query, json!({ "code": code })).await["cooperation"].clone() }
+    };
+    let region_members = |code: &'static str| {
+        let app = &app;
+        async move {
+            let data = app
+                .query(
+                    r#"query($code: String!) { region(code: $code) { municipalities { code } } }"#,
+                    json!({ "code": code }),
+                )
+                .await;
+            codes(&data["region"]["municipalities"]).into_iter().collect::<HashSet<_>>()
+        }
+    };
+    let set = |v: &Value| codes(v).into_iter().collect::<HashSet<_>>();
+
+    let zuidoost_brabant = region_members("JZ39").await;
+    let samen = cooperation("SAMEN-VOOR-JEUGD").await;
+    assert_eq!(samen["scale"], "SUBREGIONAL");
+    assert_eq!(samen["instrument"], "COOPERATION_AGREEMENT");
+    assert_eq!(samen["validFrom"], "2018-01-01");
+    let samen_members = set(&samen["memberMunicipalities"]);
+    assert_eq!(samen_members.len(), 10);
+    assert!(samen_members.contains("GM0772"));
+
+    let een10 = cooperation("EEN-10-VOOR-DE-JEUGD").await;
+    let een10_members = set(&een10["memberMunicipalities"]);
+    assert_eq!(een10_members.len(), 11);
+    assert_eq!(een10_members, zuidoost_brabant.difference(&samen_members).cloned().collect());
+    assert!(een10["source"].as_str().unwrap().contains("derived"));
+
+    let bi = cooperation("21-VOOR-DE-JEUGD").await;
+    assert_eq!(bi["scale"], "BIREGIONAL");
+    assert_eq!(bi["instrument"], "SERVICE_AGREEMENT");
+    assert_eq!(set(&bi["memberMunicipalities"]), zuidoost_brabant);
+
+    let sub_regions: HashSet<String> =
+        ["KEMPENGEMEENTEN", "A2-GEMEENTEN", "BO-GEMEENTEN"].iter().map(|s| s.to_string()).collect();
+    let mut in_sub_regions = HashSet::new();
+    for code in ["KEMPENGEMEENTEN", "A2-GEMEENTEN", "BO-GEMEENTEN"] {
+        in_sub_regions.extend(set(&cooperation(code).await["memberMunicipalities"]));
+    }
+    assert_eq!(in_sub_regions.len(), 9, "the sub-regions cover Samen voor Jeugd without Eindhoven");
+    assert!(in_sub_regions.is_subset(&samen_members));
+    assert_eq!(sub_regions.len(), 3);
+
+    let zuid_limburg = cooperation("JEUGDHULP-ZUID-LIMBURG").await;
+    assert_eq!(set(&zuid_limburg["memberMunicipalities"]), region_members("JZ41").await);
+    assert_eq!(set(&zuid_limburg["memberMunicipalities"]).len(), 16);
+    let jens = cooperation("JENS").await;
+    assert_eq!(
+        set(&jens["memberMunicipalities"]),
+        ["GM0882", "GM0917", "GM0986"].iter().map(|s| s.to_string()).collect()
+    );
+
+    let landsdeel = cooperation("JEUGDZORGPLUS-LANDSDEEL-ZUIDOOST").await;
+    assert_eq!(landsdeel["scale"], "SUPRAREGIONAL");
+    assert_eq!(codes(&landsdeel["memberRegions"]), vec!["JZ39"]);
+
+    // A municipality's cooperations include the ones through its region.
+    let data =
+        app.query(r#"{ cooperations(filter: {municipalityCode: "GM0772"}) { nodes { code } } }"#, json!({})).await;
+    let eindhoven: HashSet<String> = codes(&data["cooperations"]["nodes"]).into_iter().collect();
+    for code in ["SAMEN-VOOR-JEUGD", "21-VOOR-DE-JEUGD", "BEN-BRABANT-ZEELAND", "JB-JR-BRABANT"] {
+        assert!(eindhoven.contains(code), "Eindhoven should take part in {code}");
+    }
+    assert!(!eindhoven.contains("EEN-10-VOOR-DE-JEUGD"));
+}
+
+#[tokio::test]
+async fn the_seeded_framework_contracts_name_their_parties_and_care_forms() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .query(
+            r#"{ national: frameworkContracts(filter: {scale: NATIONAL}) { totalCount nodes { code
+                   contractingAuthority { name } careForms { code } partyRegions { code } } }
+                 gelderland: frameworkContract(code: "GELDERLAND-JEUGDBESCHERMING") { scale
+                   partyRegions { code } careForms { code } contractingAuthority { name } }
+                 orthopsychiatry: frameworkContracts(filter: {careFormCode: "ORTHOPSYCHIATRIE", partyRegionCode: "JZ39"}) { nodes { code } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["national"]["totalCount"], 3);
+    let mut care_forms = HashSet::new();
+    for contract in data["national"]["nodes"].as_array().unwrap() {
+        assert!(contract["contractingAuthority"]["name"].as_str().unwrap().starts_with("VNG"));
+        assert_eq!(contract["partyRegions"].as_array().unwrap().len(), 42);
+        care_forms.extend(codes(&contract["careForms"]));
+    }
+    let expected: HashSet<String> =
+        ["ORTHOPSYCHIATRIE", "GENDERKLINIEK", "INTRAMURALE-GEZINSBEHANDELING"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(care_forms, expected);
+
+    let gelderland = &data["gelderland"];
+    assert_eq!(gelderland["scale"], "SUPRAREGIONAL");
+    assert_eq!(codes(&gelderland["partyRegions"]), vec!["JZ12", "JZ17", "JZ21", "JZ25", "JZ28", "JZ30", "JZ32"]);
+    assert_eq!(codes(&gelderland["careForms"]), vec!["JEUGDBESCHERMING"]);
+    assert!(gelderland["contractingAuthority"].is_null(), "the document names no contracting authority");
+    assert_eq!(codes(&data["orthopsychiatry"]["nodes"]), vec!["VNG-ORTHOPSYCHIATRIE"]);
+}
+
+#[tokio::test]
+async fn as_of_before_a_validity_start_returns_nothing_for_that_row() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .query(
+            r#"{ before: municipality(code: "GM0772", asOf: "2024-12-31") { code region { code } }
+                 after: municipality(code: "GM0772", asOf: "2025-01-01") { region { code } }
+                 regionBefore: region(code: "JZ39", asOf: "2014-12-31") { code }
+                 membersBefore: region(code: "JZ39", asOf: "2024-06-01") { municipalities { code } }
+                 samenBefore: cooperation(code: "SAMEN-VOOR-JEUGD", asOf: "2017-12-31") { code }
+                 samenAfter: cooperation(code: "SAMEN-VOOR-JEUGD", asOf: "2018-01-01") { code }
+                 rolesBefore: roles(filter: {cooperationCode: "SAMEN-VOOR-JEUGD"}, asOf: "2017-12-31") { totalCount }
+                 rolesAfter: roles(filter: {cooperationCode: "SAMEN-VOOR-JEUGD"}, asOf: "2018-01-01") { totalCount }
+                 relationAsOf: region(code: "JZ39") { cooperations(asOf: "2017-12-31") { code } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["before"]["code"], "GM0772", "the municipality's start is not recorded, so it is open");
+    assert!(data["before"]["region"].is_null(), "membership is recorded from 2025-01-01");
+    assert_eq!(data["after"]["region"]["code"], "JZ39");
+    assert!(data["regionBefore"].is_null());
+    assert_eq!(data["membersBefore"]["municipalities"], json!([]));
+    assert!(data["samenBefore"].is_null());
+    assert_eq!(data["samenAfter"]["code"], "SAMEN-VOOR-JEUGD");
+    assert_eq!(data["rolesBefore"]["totalCount"], 0);
+    assert_eq!(data["rolesAfter"]["totalCount"], 2);
+    let before_2018: Vec<String> = codes(&data["relationAsOf"]["cooperations"]);
+    assert!(!before_2018.contains(&"SAMEN-VOOR-JEUGD".to_owned()));
+    assert!(!before_2018.contains(&"21-VOOR-DE-JEUGD".to_owned()), "no memberships are recorded before 2025");
+
+    let error = app.post(r#"{ region(code: "JZ39", asOf: "2025-02-30") { code } }"#, json!({})).await;
+    assert!(error["errors"][0]["message"].as_str().unwrap().contains("YYYY-MM-DD"), "{error}");
+}
+
+#[tokio::test]
+async fn pagination_round_trip_visits_every_municipality_once_in_order() {
+    let app = TestApp::spawn().await;
+    let query = r#"query($after: String) { municipalities(first: 50, after: $after) {
+        totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { code } } nodes { code } } }"#;
+    let (mut seen, mut after, mut pages) = (Vec::new(), Value::Null, 0);
+    loop {
+        let page = app.query(query, json!({ "after": after })).await["municipalities"].clone();
+        assert_eq!(page["totalCount"], 342);
+        assert_eq!(page["pageInfo"]["hasPreviousPage"], pages > 0);
+        let nodes = codes(&page["nodes"]);
+        let edge_nodes: Vec<String> =
+            page["edges"].as_array().unwrap().iter().map(|e| e["node"]["code"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(nodes, edge_nodes, "edges and nodes agree");
+        seen.extend(nodes);
+        pages += 1;
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(pages, 7);
+    assert_eq!(seen.len(), 342);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(seen, sorted, "in code order, no duplicates");
+
+    let data = app.query("{ municipalities { nodes { code } } }", json!({})).await;
+    assert_eq!(data["municipalities"]["nodes"].as_array().unwrap().len(), 50, "default page size");
+
+    for (arguments, argument) in [("first: 501", "first"), ("first: -1", "first"), (r#"after: "nonsense""#, "after")] {
+        let body = app.post(&format!("{{ municipalities({arguments}) {{ totalCount }} }}"), json!({})).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{arguments}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["argument"], argument);
+    }
+}
+
+#[tokio::test]
+async fn filters_narrow_municipalities_and_regions() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .query(
+            r#"{ inZob: municipalities(filter: {regionCode: "JZ39"}) { totalCount }
+                 inLimburg: municipalities(filter: {provinceCode: "PV31"}) { totalCount }
+                 named: municipalities(filter: {nameContains: "hoven"}) { nodes { name } }
+                 literal: municipalities(filter: {nameContains: "%"}) { totalCount }
+                 regions(filter: {nameContains: "brabant"}) { nodes { code } }
+                 provinces { code }
+                 careForms { code nameEn } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["inZob"]["totalCount"], 21);
+    assert_eq!(data["inLimburg"]["totalCount"], 31);
+    let named: Vec<&str> =
+        data["named"]["nodes"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert!(named.contains(&"Eindhoven") && named.contains(&"Veldhoven"), "{named:?}");
+    assert_eq!(data["literal"]["totalCount"], 0, "% is matched literally");
+    assert_eq!(codes(&data["regions"]["nodes"]), vec!["JZ33", "JZ34", "JZ35", "JZ36", "JZ39"]);
+    assert_eq!(data["provinces"].as_array().unwrap().len(), 12);
+    assert!(data["careForms"].as_array().unwrap().iter().any(|c| c["code"] == "JEUGDZORGPLUS"));
+}
+
+#[tokio::test]
+async fn unknown_codes_return_null_not_an_error() {
+    let app = TestApp::spawn().await;
+    let body = app
+        .post(
+            r#"{ region(code: "JZ40") { code } municipality(code: "GM9999") { code }
+                 cooperation(code: "NOPE") { code } node(id: "bm90LWFuLWlk") { id }
+                 municipalities(filter: {regionCode: "JZ40"}) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert!(body["data"]["region"].is_null());
+    assert!(body["data"]["municipality"].is_null());
+    assert!(body["data"]["cooperation"].is_null());
+    assert!(body["data"]["node"].is_null());
+    assert_eq!(body["data"]["municipalities"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn node_ids_round_trip() {
+    let app = TestApp::spawn().await;
+    let data = app.query(r#"{ municipality(code: "GM0772") { id } role(code: "RL00007") { id } }"#, json!({})).await;
+    let query = "query($id: ID!) { node(id: $id) { id __typename ... on Municipality { code } ... on Role { code } } }";
+    let municipality = app.query(query, json!({ "id": data["municipality"]["id"] })).await;
+    assert_eq!(municipality["node"]["__typename"], "Municipality");
+    assert_eq!(municipality["node"]["code"], "GM0772");
+    let role = app.query(query, json!({ "id": data["role"]["id"] })).await;
+    assert_eq!(role["node"]["__typename"], "Role");
+    assert_eq!(role["node"]["code"], "RL00007");
+}
+
+#[tokio::test]
+async fn get_executes_queries_serves_graphiql_and_refuses_mutations() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", "{ region(code: \"JZ39\") { name } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["data"]["region"]["name"], "Zuidoost-Brabant");
+
+    let response = app.client.get(app.url("/graphql")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().to_lowercase().contains("graphiql"));
+
+    for (query, operation_name) in [
+        ("mutation { __typename }", None),
+        ("query A { __typename } mutation B { __typename }", Some("B")),
+        ("subscription { __typename }", None),
+    ] {
+        let mut parameters = vec![("query", query)];
+        parameters.extend(operation_name.map(|name| ("operationName", name)));
+        let response = app.client.get(app.url("/graphql")).query(&parameters).send().await.unwrap();
+        assert_eq!(response.status(), 405, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "METHOD_NOT_ALLOWED");
+        assert!(body.get("data").is_none());
+    }
+
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", "query A { __typename } mutation B { __typename }"), ("operationName", "A")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the query of a mixed document may run over GET");
+}
+
+#[tokio::test]
+async fn health_readiness_and_schema_endpoints_answer() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+    let sdl = app.client.get(app.url("/schema.graphql")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(sdl, jeugdregio::graphql::sdl());
+    assert!(sdl.contains("type Region"));
+}
+
+const FULL_REGISTRY: &str = r#"query($filter: RegionFilter) { regions(filter: $filter, first: 100) { totalCount nodes {
+    code name
+    municipalities { code name province { code landsdeel { code } } }
+    cooperations { code scale memberMunicipalities { code } memberRegions { code } roles { code } }
+    roles { code kind holder { ... on Municipality { code } ... on Region { code } }
+            cooperation { code } careForm { code } provider { code } }
+    frameworkContracts { code partyRegions { code } careForms { code } providers { code } contractingAuthority { name } }
+} } }"#;
+
+#[tokio::test]
+async fn the_full_registry_query_costs_a_fixed_number_of_statements() {
+    let app = TestApp::spawn().await;
+    // Zuidoost-Brabant alone touches every relation (roles of every kind,
+    // holders that are regions, member regions, contracts), so an N+1 would
+    // make the 5- and 42-region queries cost more than the one-region query.
+    //
+    // DataLoaders batch by time window: on a loaded machine one level of the
+    // tree can now and then arrive in two batches. The plan's cost is the
+    // least of a few runs; no run may cost more than a few statements extra,
+    // where an N+1 would add one per region or municipality.
+    let mut costs = Vec::new();
+    for (filter, regions) in [
+        (json!({ "nameContains": "Zuidoost-Brabant" }), 1),
+        (json!({ "nameContains": "Brabant" }), 5),
+        (Value::Null, 42),
+    ] {
+        let mut runs = Vec::new();
+        for _ in 0..3 {
+            let before = app.statements().await;
+            let data = app.query(FULL_REGISTRY, json!({ "filter": filter })).await;
+            runs.push(app.statements().await - before);
+            assert_eq!(data["regions"]["nodes"].as_array().unwrap().len(), regions);
+        }
+        costs.push((regions, *runs.iter().min().unwrap(), *runs.iter().max().unwrap()));
+    }
+    let (_, plan, _) = costs[0];
+    assert!(plan <= 30, "the full registry takes {plan} statements");
+    for (regions, least, most) in &costs {
+        assert_eq!(*least, plan, "{regions} regions: cost must not grow with the number of rows: {costs:?}");
+        assert!(*most <= plan + 4, "{regions} regions: {costs:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_second_start_on_the_same_database_does_not_seed_again() {
+    let app = TestApp::spawn().await;
+    let again = common::serve(jeugdregio::app(&app.database_url).await.expect("second start")).await;
+    let body: Value = app
+        .client
+        .post(format!("{again}/graphql"))
+        .json(&json!({ "query": "{ regions { totalCount } municipalities { totalCount } roles { totalCount } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"]["regions"]["totalCount"], 42);
+    assert_eq!(body["data"]["municipalities"]["totalCount"], 342);
+    assert_eq!(body["data"]["roles"]["totalCount"], 13);
+}
