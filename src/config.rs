@@ -1,8 +1,12 @@
 //! Command line and environment configuration.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::auth::AuthConfig;
 
 /// The SQLite file created in the working directory when no database is configured.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://jeugdregio.sqlite?mode=rwc";
@@ -22,6 +26,8 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Seed an empty registry with the national data and exit; does nothing if already seeded.
     Seed(DatabaseArgs),
+    /// Print a signed development token (HS256, with the configured secret).
+    Token(TokenArgs),
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     PrintSchema,
 }
@@ -40,4 +46,61 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// How bearer tokens are verified. With no key, every token is refused.
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// HS256 shared secret (development), at least 32 bytes.
+    #[arg(long, env = "JEUGDREGIO_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// PEM file with an RS256 or EdDSA public key (production).
+    #[arg(long, env = "JEUGDREGIO_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<PathBuf>,
+    /// Required `iss` claim.
+    #[arg(long, env = "JEUGDREGIO_JWT_ISSUER", default_value = "jeugdregio")]
+    pub jwt_issuer: String,
+    /// Required `aud` claim.
+    #[arg(long, env = "JEUGDREGIO_JWT_AUDIENCE", default_value = "jeugdregio")]
+    pub jwt_audience: String,
+}
+
+impl AuthArgs {
+    pub fn to_config(&self) -> anyhow::Result<AuthConfig> {
+        let public_key_pem = self
+            .jwt_public_key
+            .as_ref()
+            .map(|path| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read the JWT public key {}: {e}", path.display()))
+            })
+            .transpose()?;
+        Ok(AuthConfig {
+            secret: self.jwt_secret.clone(),
+            public_key_pem,
+            issuer: self.jwt_issuer.clone(),
+            audience: self.jwt_audience.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("for").required(true).args(["municipality", "admin"])))]
+pub struct TokenArgs {
+    /// Act for this municipality (CBS code, e.g. GM0772).
+    #[arg(long)]
+    pub municipality: Option<String>,
+    /// Act as the registry operator (scope registry:admin).
+    #[arg(long)]
+    pub admin: bool,
+    /// The `sub` claim: who is acting.
+    #[arg(long, default_value = "developer")]
+    pub sub: String,
+    /// How long the token is valid, e.g. 1h, 30m, 7d.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub ttl: Duration,
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }

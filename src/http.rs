@@ -17,6 +17,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::{AuthError, Authenticator};
 use crate::db::StatementCounter;
 use crate::graphql::RegistrySchema;
 use crate::registry::Registry;
@@ -31,6 +32,7 @@ pub struct AppState {
     pub schema: RegistrySchema,
     pub registry: Registry,
     pub statements: StatementCounter,
+    pub authenticator: Authenticator,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -53,8 +55,23 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn graphql_post(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    execute(&state, request.into_inner()).await.into()
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
+    match authenticate(&state, &headers) {
+        Ok(actor) => GraphQLResponse::from(execute(&state, request.into_inner().data(actor)).await).into_response(),
+        Err(error) => unauthenticated(error),
+    }
+}
+
+/// The caller's actor; a bad token is refused, never treated as anonymous.
+fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<crate::auth::Actor, AuthError> {
+    let header = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    state.authenticator.authenticate(header)
+}
+
+fn unauthenticated(error: AuthError) -> Response {
+    let mut response = graphql_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &error.0);
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+    response
 }
 
 /// Executes one GraphQL request. Tokio's cooperative budget would make a
@@ -88,7 +105,10 @@ async fn graphql_get(State(state): State<AppState>, RawQuery(query_string): RawQ
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    GraphQLResponse::from(execute(&state, request).await).into_response()
+    match authenticate(&state, &headers) {
+        Ok(actor) => GraphQLResponse::from(execute(&state, request.data(actor)).await).into_response(),
+        Err(error) => unauthenticated(error),
+    }
 }
 
 /// URL parameters of a GraphQL-over-HTTP GET request.

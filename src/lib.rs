@@ -2,6 +2,7 @@
 //! regions (jeugdzorgregio's). `main.rs` is the command line; this library
 //! builds the application so tests can start the very same router.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod graphql;
@@ -12,14 +13,27 @@ use crate::graphql::build_schema;
 use crate::http::AppState;
 use crate::registry::Registry;
 
+/// What the service needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub auth: auth::AuthConfig,
+}
+
 /// Connects to the database, migrates it, seeds an empty registry and returns
 /// the router: everything `serve` does before it listens.
-pub async fn app(database_url: &str) -> anyhow::Result<axum::Router> {
-    let (connection, statements) = db::connect(database_url).await?;
+pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
+    let authenticator = auth::Authenticator::new(&settings.auth)?;
+    if !authenticator.has_key() {
+        tracing::warn!(
+            "no JWT key configured (JEUGDREGIO_JWT_SECRET or JEUGDREGIO_JWT_PUBLIC_KEY): every token is rejected, so no one can write"
+        );
+    }
+    let (connection, statements) = db::connect(&settings.database_url).await?;
     db::migrate(&connection).await?;
     if db::seed(&connection).await? {
         tracing::info!("seeded the national registry");
     }
     let registry = Registry::new(connection);
-    Ok(http::router(AppState { schema: build_schema(registry.clone()), registry, statements }))
+    Ok(http::router(AppState { schema: build_schema(registry.clone()), registry, statements, authenticator }))
 }

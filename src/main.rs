@@ -1,4 +1,5 @@
 use clap::Parser;
+use jeugdregio::auth::{TokenFor, issue_token};
 use jeugdregio::config::{Cli, Command};
 use jeugdregio::{db, graphql};
 use tracing_subscriber::EnvFilter;
@@ -13,7 +14,9 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => {
             tracing::info!(database = %db::redacted(&args.database.database_url), "opening the registry");
-            let app = jeugdregio::app(&args.database.database_url).await?;
+            let settings =
+                jeugdregio::Settings { database_url: args.database.database_url.clone(), auth: args.auth.to_config()? };
+            let app = jeugdregio::app(&settings).await?;
             let listener = tokio::net::TcpListener::bind(args.listen).await?;
             tracing::info!("jeugdregio listening on http://{}/graphql", listener.local_addr()?);
             axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
@@ -31,6 +34,13 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 tracing::info!("the registry already holds data; nothing seeded");
             }
+        }
+        Command::Token(args) => {
+            let token_for = match &args.municipality {
+                Some(code) => TokenFor::Municipality(code),
+                None => TokenFor::Operator,
+            };
+            println!("{}", issue_token(&args.auth.to_config()?, &args.sub, token_for, args.ttl.as_secs())?);
         }
         Command::PrintSchema => print!("{}", graphql::sdl()),
     }

@@ -467,7 +467,7 @@ async fn the_full_registry_query_costs_a_fixed_number_of_statements() {
 #[tokio::test]
 async fn a_second_start_on_the_same_database_does_not_seed_again() {
     let app = TestApp::spawn().await;
-    let again = common::serve(jeugdregio::app(&app.database_url).await.expect("second start")).await;
+    let again = common::serve(jeugdregio::app(&app.settings()).await.expect("second start")).await;
     let body: Value = app
         .client
         .post(format!("{again}/graphql"))

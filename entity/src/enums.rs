@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// The scale at which a cooperation or contract operates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum Scale {
     #[sea_orm(string_value = "SUBREGIONAL")]
@@ -19,7 +19,7 @@ pub enum Scale {
 }
 
 /// The legal instrument a cooperation is founded on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum Instrument {
     /// samenwerkingsovereenkomst
@@ -34,7 +34,7 @@ pub enum Instrument {
 }
 
 /// What a role holder does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum RoleKind {
     /// accounthoudende gemeente/regio

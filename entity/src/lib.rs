@@ -4,6 +4,7 @@
 //! date `d` when `valid_from <= d < valid_to`; a null bound is open. A null
 //! `valid_from` means the source does not state when the fact started.
 
+pub mod audit_log;
 pub mod care_form;
 pub mod contract_care_form;
 pub mod contract_party;
@@ -15,6 +16,7 @@ pub mod framework_contract;
 pub mod landsdeel;
 pub mod membership;
 pub mod municipality;
+pub mod mutation_receipt;
 pub mod provider;
 pub mod province;
 pub mod region;

@@ -3,18 +3,20 @@
 //! translate arguments, call the registry and wrap what it returns.
 
 mod loaders;
+mod mutation;
 mod query;
 mod scalars;
 mod types;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 
 use crate::registry::{Registry, RegistryError};
 pub use loaders::RegistryLoader;
+pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 
-pub type RegistrySchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type RegistrySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Deepest query accepted: the full registry with holders and contract parties fits well within it.
 pub const MAX_DEPTH: usize = 16;
@@ -26,7 +28,7 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 pub const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(5);
 
 pub fn build_schema(registry: Registry) -> RegistrySchema {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .data(DataLoader::new(RegistryLoader::new(registry.clone()), tokio::spawn).delay(LOADER_DELAY))
         .data(registry)
         .limit_depth(MAX_DEPTH)
@@ -36,7 +38,7 @@ pub fn build_schema(registry: Registry) -> RegistrySchema {
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription).finish().sdl()
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish().sdl()
 }
 
 /// Turns a registry failure into a GraphQL error with a stable `extensions.code`;

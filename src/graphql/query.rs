@@ -2,11 +2,13 @@
 //! "as of" a date (`asOf`, default today in the Netherlands).
 
 use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 
 use super::scalars::Date;
 use super::types::*;
+use crate::auth::Actor;
 use crate::registry::{self, Page, PageRequest, Registry, RegistryError};
 
 /// Extra fields on every connection.
@@ -33,7 +35,7 @@ fn page_request(first: Option<i32>, after: Option<String>) -> Result<PageRequest
 fn connection<M, T>(
     page: Page<M>,
     request: &PageRequest,
-    code: impl Fn(&M) -> &str,
+    cursor: impl Fn(&M) -> String,
     wrap: impl Fn(M) -> T,
 ) -> CodeConnection<T>
 where
@@ -44,7 +46,7 @@ where
         page.has_next_page,
         ConnectionTotals { total_count: page.total_count },
     );
-    connection.edges = page.items.into_iter().map(|m| Edge::new(OpaqueCursor(code(&m).to_owned()), wrap(m))).collect();
+    connection.edges = page.items.into_iter().map(|m| Edge::new(OpaqueCursor(cursor(&m)), wrap(m))).collect();
     connection
 }
 
@@ -118,6 +120,117 @@ pub struct ProviderFilter {
     pub name_contains: Option<String>,
 }
 
+/// Filter for `auditLog`.
+#[derive(InputObject, Default)]
+pub struct AuditLogFilter {
+    /// Only records about the object with this code.
+    pub object_code: Option<String>,
+    /// Only records of this organisation: a municipality code or `OPERATOR`.
+    pub actor: Option<String>,
+    /// Only records from this moment on.
+    pub from: Option<DateTime<Utc>>,
+    /// Only records before this moment.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// One field an audited write changed.
+#[derive(SimpleObject)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: Json<serde_json::Value>,
+    pub new: Json<serde_json::Value>,
+}
+
+/// One accepted write.
+pub struct AuditRecord(entity::audit_log::Model);
+
+#[Object]
+impl AuditRecord {
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.0.recorded_at
+    }
+    /// The acting organisation: a municipality code, or `OPERATOR`.
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    /// The token's `sub` (the person or system); shown to the operator only.
+    async fn subject(&self) -> Option<&str> {
+        Some(self.0.subject.as_str()).filter(|s| !s.is_empty())
+    }
+    /// The mutation, e.g. `municipalityUpdate`.
+    async fn mutation(&self) -> &str {
+        &self.0.mutation
+    }
+    async fn object_type(&self) -> &str {
+        &self.0.object_type
+    }
+    async fn object_code(&self) -> &str {
+        &self.0.object_code
+    }
+    /// Null when the write created the object.
+    async fn version_before(&self) -> Option<i32> {
+        self.0.version_before
+    }
+    async fn version_after(&self) -> Option<i32> {
+        self.0.version_after
+    }
+    /// The fields that changed, with old and new values.
+    async fn changes(&self) -> Vec<FieldChange> {
+        let parsed: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&self.0.changes).unwrap_or_default();
+        parsed
+            .into_iter()
+            .map(|(field, change)| FieldChange {
+                field,
+                old: Json(change.get("old").cloned().unwrap_or_default()),
+                new: Json(change.get("new").cloned().unwrap_or_default()),
+            })
+            .collect()
+    }
+}
+
+/// What kind of caller the token made you.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewerKind {
+    /// No token: read-only.
+    Anonymous,
+    /// Acting for a municipality.
+    Municipality,
+    /// The registry operator.
+    Operator,
+}
+
+/// Who the caller is.
+pub struct Viewer(Actor);
+
+#[Object]
+impl Viewer {
+    async fn kind(&self) -> ViewerKind {
+        match self.0 {
+            Actor::Anonymous => ViewerKind::Anonymous,
+            Actor::Municipality { .. } => ViewerKind::Municipality,
+            Actor::Operator { .. } => ViewerKind::Operator,
+        }
+    }
+    /// The token's `sub`; null when anonymous.
+    async fn subject(&self) -> Option<&str> {
+        Some(self.0.subject()).filter(|s| !s.is_empty())
+    }
+    /// The CBS code of the municipality the caller acts for.
+    async fn municipality_code(&self) -> Option<&str> {
+        match &self.0 {
+            Actor::Municipality { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+    /// The municipality the caller acts for.
+    async fn municipality(&self, ctx: &Context<'_>) -> Result<Option<Municipality>> {
+        let Actor::Municipality { code, .. } = &self.0 else { return Ok(None) };
+        let as_of = registry::today();
+        Ok(registry(ctx).municipality(code, as_of).await?.map(|row| Municipality { row, as_of }))
+    }
+}
+
 pub struct QueryRoot;
 
 #[Object]
@@ -142,7 +255,7 @@ impl QueryRoot {
         let page = registry(ctx)
             .regions(&registry::RegionFilter { name_contains: filter.name_contains }, as_of, &request)
             .await?;
-        Ok(connection(page, &request, |r| &r.code, |row| Region { row, as_of }))
+        Ok(connection(page, &request, |r| r.code.clone(), |row| Region { row, as_of }))
     }
 
     /// A municipality (gemeente) by CBS code, e.g. `GM0772`; null when unknown or not valid on `asOf`.
@@ -168,7 +281,7 @@ impl QueryRoot {
             name_contains: f.name_contains,
         };
         let page = registry(ctx).municipalities(&filter, as_of, &request).await?;
-        Ok(connection(page, &request, |m| &m.code, |row| Municipality { row, as_of }))
+        Ok(connection(page, &request, |m| m.code.clone(), |row| Municipality { row, as_of }))
     }
 
     /// A cooperation (samenwerkingsverband) by its registry code; null when unknown or not valid on `asOf`.
@@ -196,7 +309,7 @@ impl QueryRoot {
             name_contains: f.name_contains,
         };
         let page = registry(ctx).cooperations(&filter, as_of, &request).await?;
-        Ok(connection(page, &request, |c| &c.code, |row| Cooperation { row, as_of }))
+        Ok(connection(page, &request, |c| c.code.clone(), |row| Cooperation { row, as_of }))
     }
 
     /// A role by its registry code (`RL00001`); null when unknown or not valid on `asOf`.
@@ -226,7 +339,7 @@ impl QueryRoot {
             provider_code: f.provider_code,
         };
         let page = registry(ctx).roles(&filter, as_of, &request).await?;
-        Ok(connection(page, &request, |r| &r.code, |row| Role { row, as_of }))
+        Ok(connection(page, &request, |r| r.code.clone(), |row| Role { row, as_of }))
     }
 
     /// A framework contract (raamcontract) by reference; null when unknown or not valid on `asOf`.
@@ -258,7 +371,7 @@ impl QueryRoot {
             active_on: f.active_on.map(|d| d.0),
         };
         let page = registry(ctx).framework_contracts(&filter, as_of, &request).await?;
-        Ok(connection(page, &request, |c| &c.code, |row| FrameworkContract { row, as_of }))
+        Ok(connection(page, &request, |c| c.code.clone(), |row| FrameworkContract { row, as_of }))
     }
 
     /// A care form (zorgvorm) by its registry code, e.g. `JEUGDZORGPLUS`.
@@ -301,7 +414,37 @@ impl QueryRoot {
         let (as_of, request) = (date_or_today(as_of), page_request(first, after)?);
         let filter = registry::ProviderFilter { name_contains: filter.unwrap_or_default().name_contains };
         let page = registry(ctx).providers(&filter, &request).await?;
-        Ok(connection(page, &request, |p| &p.code, |row| Provider { row, as_of }))
+        Ok(connection(page, &request, |p| p.code.clone(), |row| Provider { row, as_of }))
+    }
+
+    /// Who you are, as your bearer token says: anonymous, a municipality, or the operator.
+    async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
+        Viewer(ctx.data_opt::<Actor>().cloned().unwrap_or(Actor::Anonymous))
+    }
+
+    /// The audit log: every accepted write, oldest first. The operator sees each record's
+    /// `subject`; everyone else sees the records without it.
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditLogFilter>,
+        #[graphql(desc = "Page size: default 50, at most 500.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+    ) -> Result<CodeConnection<AuditRecord>> {
+        let request = page_request(first, after)?;
+        let after_id = request
+            .after
+            .as_deref()
+            .map(|a| {
+                a.parse::<i32>()
+                    .map_err(|_| RegistryError::invalid("after", "after is not a cursor returned by this API"))
+            })
+            .transpose()?;
+        let f = filter.unwrap_or_default();
+        let filter = registry::AuditFilter { object_code: f.object_code, actor: f.actor, from: f.from, to: f.to };
+        let viewer = ctx.data_opt::<Actor>().cloned().unwrap_or(Actor::Anonymous);
+        let page = registry(ctx).audit_log(&viewer, &filter, after_id, request.first).await?;
+        Ok(connection(page, &request, |r| r.id.to_string(), AuditRecord))
     }
 
     /// Any object by its global `id`; null when unknown or not valid on `asOf`.

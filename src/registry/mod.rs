@@ -2,16 +2,25 @@
 //! database. It owns every business rule (what is valid on a date, who may
 //! change what) and never knows about GraphQL.
 
+mod audit;
 mod error;
+mod policy;
 mod reads;
+mod validate;
 mod validity;
+mod write_core;
+mod writes;
 
 use chrono::NaiveDate;
 use sea_orm::DatabaseConnection;
 
+pub use audit::*;
 pub use error::RegistryError;
 pub use reads::*;
+pub use validate::{is_municipality_code, is_region_code};
 pub use validity::valid_on;
+pub use write_core::{Intent, UserError, UserErrorCode, WriteError, Written};
+pub use writes::*;
 
 /// Page size used when a caller does not ask for one.
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
@@ -22,11 +31,14 @@ pub const MAX_PAGE_SIZE: u64 = 500;
 #[derive(Clone)]
 pub struct Registry {
     db: DatabaseConnection,
+    /// SQLite has one writer: write transactions of this process queue here
+    /// instead of failing with "database is locked" when they upgrade.
+    sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Registry {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self { db, sqlite_writer: Default::default() }
     }
 
     pub fn db(&self) -> &DatabaseConnection {

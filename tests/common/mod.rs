@@ -86,17 +86,70 @@ pub async fn serve(router: axum::Router) -> String {
     format!("http://{address}")
 }
 
+/// The HS256 secret the test service verifies tokens with.
+pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
+
+pub fn auth_config() -> jeugdregio::auth::AuthConfig {
+    jeugdregio::auth::AuthConfig {
+        secret: Some(TEST_SECRET.into()),
+        public_key_pem: None,
+        issuer: "jeugdregio".into(),
+        audience: "jeugdregio".into(),
+    }
+}
+
+/// A valid token for a municipality (`GM0772`) or, with `None`, the operator.
+pub fn token(municipality: Option<&str>) -> String {
+    use jeugdregio::auth::{TokenFor, issue_token};
+    let token_for = match municipality {
+        Some(code) => TokenFor::Municipality(code),
+        None => TokenFor::Operator,
+    };
+    issue_token(&auth_config(), "tester@example.org", token_for, 3600).unwrap()
+}
+
 impl TestApp {
+    pub fn settings(&self) -> jeugdregio::Settings {
+        jeugdregio::Settings { database_url: self.database_url.clone(), auth: auth_config() }
+    }
+
     /// A running service on a fresh, migrated and seeded database.
     pub async fn spawn() -> TestApp {
         let (database_url, database) = fresh_database().await;
-        let router = jeugdregio::app(&database_url).await.expect("start the service");
+        let settings = jeugdregio::Settings { database_url: database_url.clone(), auth: auth_config() };
+        let router = jeugdregio::app(&settings).await.expect("start the service");
         let base_url = serve(router).await;
         TestApp { base_url, database_url, client: reqwest::Client::new(), _database: database }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
+    }
+
+    /// POSTs a GraphQL request with an optional `Authorization` header value;
+    /// returns the HTTP status and the JSON body.
+    pub async fn send(&self, authorization: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut request =
+            self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// POSTs with a bearer token and returns the JSON body of a 200 response.
+    pub async fn post_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.send(Some(&format!("Bearer {token}")), query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Number of audit records (read as the operator).
+    pub async fn audit_count(&self) -> u64 {
+        let body = self.post_as(&token(None), "{ auditLog { totalCount } }", json!({})).await;
+        body["data"]["auditLog"]["totalCount"].as_u64().expect("audit count")
     }
 
     /// POSTs a GraphQL request and returns the whole JSON response.

@@ -1,0 +1,65 @@
+//! Who may change what: the one place the registry decides it.
+//!
+//! - The operator may change everything.
+//! - A municipality may change its own municipality entry, and the
+//!   cooperations, roles and contracts it leads on the date of the change:
+//!   it holds a LEAD_MUNICIPALITY or PURCHASING_ORGANISATION role for that
+//!   cooperation or region, or it is the contracting authority of a
+//!   (non-national) contract.
+//! - Everyone else is refused, before anything is written.
+
+use entity::enums::{RoleKind, Scale};
+use entity::{municipality, role};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use super::write_core::WriteError;
+use super::{today, valid_on};
+use crate::auth::Actor;
+
+/// What a write changes, as far as authorisation is concerned.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    Municipality(i32),
+    Cooperation(i32),
+    Region(i32),
+    Contract {
+        authority_municipality_id: Option<i32>,
+        scale: Scale,
+    },
+    /// Region membership, regions, care forms, providers, new cooperations, mergers.
+    OperatorOnly,
+}
+
+/// The roles that make a municipality the lead of a cooperation or region.
+const LEAD_KINDS: [RoleKind; 2] = [RoleKind::LeadMunicipality, RoleKind::PurchasingOrganisation];
+
+pub async fn authorize<C: ConnectionTrait>(db: &C, actor: &Actor, target: Target) -> Result<(), WriteError> {
+    let code = match actor {
+        Actor::Operator { .. } => return Ok(()),
+        Actor::Anonymous => return Err(WriteError::Unauthenticated("this change needs a bearer token".into())),
+        Actor::Municipality { code, .. } => code,
+    };
+    let forbidden = || WriteError::Forbidden(format!("{code} may not make this change"));
+    let Some(me) = municipality::Entity::find().filter(municipality::Column::Code.eq(code.as_str())).one(db).await?
+    else {
+        return Err(forbidden());
+    };
+    let leads = |column: role::Column, id: i32| {
+        role::Entity::find()
+            .filter(role::Column::HolderMunicipalityId.eq(me.id))
+            .filter(role::Column::Kind.is_in(LEAD_KINDS))
+            .filter(column.eq(id))
+            .filter(valid_on(role::Column::ValidFrom, role::Column::ValidTo, today()))
+            .count(db)
+    };
+    let allowed = match target {
+        Target::Municipality(id) => id == me.id,
+        Target::Cooperation(id) => leads(role::Column::CooperationId, id).await? > 0,
+        Target::Region(id) => leads(role::Column::RegionId, id).await? > 0,
+        Target::Contract { authority_municipality_id, scale } => {
+            scale != Scale::National && authority_municipality_id == Some(me.id)
+        }
+        Target::OperatorOnly => false,
+    };
+    if allowed { Ok(()) } else { Err(forbidden()) }
+}
