@@ -1,0 +1,128 @@
+//! Authentication over real HTTP: who the token makes you, and every kind of
+//! bad token refused with UNAUTHENTICATED (never treated as anonymous).
+
+mod common;
+
+use common::{TEST_SECRET, TestApp, token};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::{Value, json};
+
+fn signed(claims: Value, secret: &str, algorithm: Algorithm) -> String {
+    encode(&Header::new(algorithm), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn claims() -> Value {
+    json!({ "iss": "jeugdregio", "aud": "jeugdregio", "sub": "someone", "exp": now() + 600, "municipality": "GM0772" })
+}
+
+fn with(mut base: Value, key: &str, value: Value) -> Value {
+    base[key] = value;
+    base
+}
+
+const VIEWER: &str = "{ viewer { kind subject municipalityCode municipality { name } } }";
+
+#[tokio::test]
+async fn the_viewer_is_who_the_token_says() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.send(None, VIEWER, json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["data"]["viewer"],
+        json!({ "kind": "ANONYMOUS", "subject": null, "municipalityCode": null, "municipality": null })
+    );
+
+    let body = app.post_as(&token(Some("GM0772")), VIEWER, json!({})).await;
+    assert_eq!(body["data"]["viewer"]["kind"], "MUNICIPALITY");
+    assert_eq!(body["data"]["viewer"]["municipalityCode"], "GM0772");
+    assert_eq!(body["data"]["viewer"]["municipality"]["name"], "Eindhoven");
+    assert_eq!(body["data"]["viewer"]["subject"], "tester@example.org");
+
+    let body = app.post_as(&token(None), VIEWER, json!({})).await;
+    assert_eq!(body["data"]["viewer"]["kind"], "OPERATOR");
+
+    let list_scope = signed(
+        with(with(claims(), "scope", json!(["registry:admin"])), "municipality", Value::Null),
+        TEST_SECRET,
+        Algorithm::HS256,
+    );
+    let body = app.post_as(&list_scope, VIEWER, json!({})).await;
+    assert_eq!(body["data"]["viewer"]["kind"], "OPERATOR");
+}
+
+#[tokio::test]
+async fn every_bad_token_is_refused_with_unauthenticated() {
+    let app = TestApp::spawn().await;
+    let header = r#"{"alg":"none","typ":"JWT"}"#;
+    let payload = claims().to_string();
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let alg_none = format!("{}.{}.", b64(header), b64(&payload));
+
+    let mut without_exp = claims();
+    without_exp.as_object_mut().unwrap().remove("exp");
+    let cases = [
+        ("garbage", "Bearer not-a-jwt".to_owned()),
+        ("not bearer", format!("Basic {}", b64("user:pass"))),
+        ("empty bearer", "Bearer ".to_owned()),
+        (
+            "expired",
+            format!("Bearer {}", signed(with(claims(), "exp", json!(now() - 3600)), TEST_SECRET, Algorithm::HS256)),
+        ),
+        (
+            "wrong secret",
+            format!("Bearer {}", signed(claims(), "another-secret-that-is-long-enough-xx", Algorithm::HS256)),
+        ),
+        (
+            "wrong audience",
+            format!("Bearer {}", signed(with(claims(), "aud", json!("someone-else")), TEST_SECRET, Algorithm::HS256)),
+        ),
+        (
+            "wrong issuer",
+            format!("Bearer {}", signed(with(claims(), "iss", json!("someone-else")), TEST_SECRET, Algorithm::HS256)),
+        ),
+        ("alg none", format!("Bearer {alg_none}")),
+        ("other HMAC algorithm", format!("Bearer {}", signed(claims(), TEST_SECRET, Algorithm::HS512))),
+        ("no exp", format!("Bearer {}", signed(without_exp, TEST_SECRET, Algorithm::HS256))),
+        (
+            "no organisation",
+            format!("Bearer {}", signed(with(claims(), "municipality", Value::Null), TEST_SECRET, Algorithm::HS256)),
+        ),
+        (
+            "bad municipality claim",
+            format!(
+                "Bearer {}",
+                signed(with(claims(), "municipality", json!("Eindhoven")), TEST_SECRET, Algorithm::HS256)
+            ),
+        ),
+    ];
+    for (name, authorization) in cases {
+        let (status, body) = app.send(Some(&authorization), VIEWER, json!({})).await;
+        assert_eq!(status, 401, "{name}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{name}: {body}");
+        assert!(body.get("data").is_none(), "{name}: nothing is executed");
+    }
+}
+
+#[tokio::test]
+async fn a_service_without_a_key_refuses_every_token() {
+    let app = TestApp::spawn().await;
+    let mut settings = app.settings();
+    settings.auth.secret = None;
+    let keyless = common::serve(jeugdregio::app(&settings).await.unwrap()).await;
+    let response = app
+        .client
+        .post(format!("{keyless}/graphql"))
+        .header("authorization", format!("Bearer {}", token(None)))
+        .json(&json!({ "query": VIEWER }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+}

@@ -1,0 +1,711 @@
+//! Writes over real HTTP: the authorisation matrix, input validation,
+//! optimistic concurrency, idempotent retries and a municipal merger.
+
+mod common;
+
+use common::{TestApp, token};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    Unauthenticated,
+    Forbidden,
+    Allowed,
+}
+use Expect::*;
+
+/// The callers of the matrix, in the order they try.
+#[derive(Debug, Clone, Copy)]
+enum Caller {
+    Anonymous,
+    BadToken,
+    Other,
+    Itself,
+    Lead,
+    Operator,
+}
+
+/// One mutation of the matrix: its document, how to build its input for
+/// attempt `n` given the object's current version, and who may run it.
+struct Case {
+    mutation: &'static str,
+    object: &'static str,
+    document: &'static str,
+    /// Query returning `{ version }` of the object under `data.o`, if it exists before.
+    version_query: Option<&'static str>,
+    input: fn(usize, i64) -> Value,
+    /// Municipality codes for Other, Itself, Lead.
+    itself: &'static str,
+    lead: &'static str,
+    expect: [Expect; 6],
+}
+
+const OTHER: &str = "GM0363"; // Amsterdam: no role in Zuidoost-Brabant
+const OPERATOR_ONLY: [Expect; 6] = [Unauthenticated, Unauthenticated, Forbidden, Forbidden, Forbidden, Allowed];
+const LEAD_AND_OPERATOR: [Expect; 6] = [Unauthenticated, Unauthenticated, Forbidden, Forbidden, Allowed, Allowed];
+const ITSELF_AND_OPERATOR: [Expect; 6] = [Unauthenticated, Unauthenticated, Forbidden, Allowed, Forbidden, Allowed];
+
+fn document(mutation: &str, input_type: &str, object: &str) -> String {
+    format!(
+        "mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ {object} {{ code version }} userErrors {{ field message code }} replayed }} }}"
+    )
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            mutation: "municipalityUpdate",
+            object: "municipality",
+            document: "MunicipalityUpdateInput",
+            version_query: Some(r#"{ o: municipality(code: "GM0753") { version } }"#),
+            input: |n, v| json!({ "code": "GM0753", "expectedVersion": v, "website": format!("https://www.best.nl/{n}") }),
+            itself: "GM0753",
+            lead: "GM0772",
+            expect: ITSELF_AND_OPERATOR,
+        },
+        Case {
+            mutation: "roleAssign",
+            object: "role",
+            document: "RoleAssignInput",
+            version_query: None,
+            input: |n, _| {
+                let care_form = ["CRISIS", "VERSLAVINGSZORG", "LANGDURIG-VERBLIJF"][n % 3];
+                json!({ "kind": "CONTRACT_MANAGER", "holderCode": "GM0753", "cooperationCode": "SAMEN-VOOR-JEUGD",
+                        "careFormCode": care_form, "validFrom": "2026-01-01" })
+            },
+            itself: "GM0753",
+            lead: "GM0772",
+            expect: LEAD_AND_OPERATOR,
+        },
+        Case {
+            mutation: "roleEnd",
+            object: "role",
+            document: "EndInput",
+            version_query: Some(r#"{ o: role(code: "RL00002") { version } }"#),
+            input: |n, v| json!({ "code": "RL00002", "expectedVersion": v, "validTo": format!("{}-01-01", 2040 - n) }),
+            itself: "GM0753",
+            lead: "GM0772",
+            expect: LEAD_AND_OPERATOR,
+        },
+        Case {
+            mutation: "cooperationCreate",
+            object: "cooperation",
+            document: "CooperationCreateInput",
+            version_query: None,
+            input: |n, _| {
+                json!({ "code": format!("NEW-COOPERATION-{n}"), "name": "Nieuwe samenwerking", "scale": "SUBREGIONAL",
+                                   "municipalityCodes": ["GM0753", "GM0823"] })
+            },
+            itself: "GM0753",
+            lead: "GM0772",
+            expect: OPERATOR_ONLY,
+        },
+        Case {
+            mutation: "cooperationUpdate",
+            object: "cooperation",
+            document: "CooperationUpdateInput",
+            version_query: Some(r#"{ o: cooperation(code: "SAMEN-VOOR-JEUGD") { version } }"#),
+            input: |n, v| json!({ "code": "SAMEN-VOOR-JEUGD", "expectedVersion": v, "description": format!("Beschrijving {n}") }),
+            itself: "GM0753",
+            lead: "GM0772",
+            expect: LEAD_AND_OPERATOR,
+        },
+        Case {
+            mutation: "cooperationEnd",
+            object: "cooperation",
+            document: "EndInput",
+            version_query: Some(r#"{ o: cooperation(code: "SAMEN-VOOR-JEUGD") { version } }"#),
+            input: |n, v| json!({ "code": "SAMEN-VOOR-JEUGD", "expectedVersion": v, "validTo": format!("{}-01-01", 2040 - n) }),
+            itself: "GM0753",
+            lead: "GM0772",
+            expect: LEAD_AND_OPERATOR,
+        },
+        Case {
+            mutation: "cooperationMembersSet",
+            object: "cooperation",
+            document: "CooperationMembersSetInput",
+            version_query: Some(r#"{ o: cooperation(code: "SAMEN-VOOR-JEUGD") { version } }"#),
+            input: |n, v| {
+                let mut members = vec![
+                    "GM0772", "GM1724", "GM1728", "GM0770", "GM1667", "GM1706", "GM1658", "GM0858", "GM0753", "GM0823",
+                ];
+                members.truncate(10 - n);
+                json!({ "code": "SAMEN-VOOR-JEUGD", "expectedVersion": v, "municipalityCodes": members, "validFrom": "2027-01-01" })
+            },
+            itself: "GM0753",
+            lead: "GM0772",
+            expect: LEAD_AND_OPERATOR,
+        },
+        Case {
+            mutation: "frameworkContractCreate",
+            object: "frameworkContract",
+            document: "FrameworkContractCreateInput",
+            version_query: None,
+            input: |n, _| {
+                json!({ "code": format!("EINDHOVEN-CONTRACT-{n}"), "title": "Regionaal contract", "scale": "REGIONAL",
+                                   "contractingAuthorityCode": "GM0772", "partyRegionCodes": ["JZ39"], "careFormCodes": ["CRISIS"],
+                                   "validFrom": "2026-01-01", "validTo": "2028-01-01" })
+            },
+            itself: "GM0772",
+            lead: "GM0794",
+            expect: ITSELF_AND_OPERATOR,
+        },
+        Case {
+            mutation: "frameworkContractUpdate",
+            object: "frameworkContract",
+            document: "FrameworkContractUpdateInput",
+            version_query: Some(r#"{ o: frameworkContract(code: "EINDHOVEN-BASE") { version } }"#),
+            input: |n, v| json!({ "code": "EINDHOVEN-BASE", "expectedVersion": v, "title": format!("Contract {n}") }),
+            itself: "GM0772",
+            lead: "GM0794",
+            expect: ITSELF_AND_OPERATOR,
+        },
+        Case {
+            mutation: "frameworkContractEnd",
+            object: "frameworkContract",
+            document: "EndInput",
+            version_query: Some(r#"{ o: frameworkContract(code: "EINDHOVEN-BASE") { version } }"#),
+            input: |n, v| json!({ "code": "EINDHOVEN-BASE", "expectedVersion": v, "validTo": format!("{}-01-01", 2040 - n) }),
+            itself: "GM0772",
+            lead: "GM0794",
+            expect: ITSELF_AND_OPERATOR,
+        },
+        Case {
+            mutation: "frameworkContractPartiesSet",
+            object: "frameworkContract",
+            document: "FrameworkContractPartiesSetInput",
+            version_query: Some(r#"{ o: frameworkContract(code: "EINDHOVEN-BASE") { version } }"#),
+            input: |n, v| json!({ "code": "EINDHOVEN-BASE", "expectedVersion": v, "regionCodes": if n % 2 == 0 { vec!["JZ39"] } else { vec!["JZ39", "JZ33"] } }),
+            itself: "GM0772",
+            lead: "GM0794",
+            expect: ITSELF_AND_OPERATOR,
+        },
+        Case {
+            mutation: "membershipChange",
+            object: "municipality",
+            document: "MembershipChangeInput",
+            version_query: Some(r#"{ o: municipality(code: "GM0753") { version } }"#),
+            input: |n, v| json!({ "municipalityCode": "GM0753", "expectedVersion": v, "regionCode": "JZ35", "validFrom": format!("{}-01-01", 2030 + n) }),
+            itself: "GM0753",
+            lead: "GM0772",
+            expect: OPERATOR_ONLY,
+        },
+        Case {
+            mutation: "municipalityMerge",
+            object: "municipality",
+            document: "MunicipalityMergeInput",
+            version_query: None,
+            input: |n, _| {
+                json!({ "municipalityCodes": ["GM1724", "GM1728"], "successorCode": format!("GM99{n:02}"),
+                                   "successorName": "Kempen-Zuid", "provinceCode": "PV30", "date": "2031-01-01" })
+            },
+            itself: "GM1724",
+            lead: "GM0772",
+            expect: OPERATOR_ONLY,
+        },
+        Case {
+            mutation: "providerCreate",
+            object: "provider",
+            document: "ProviderCreateInput",
+            version_query: None,
+            input: |n, _| json!({ "code": format!("NIEUWE-AANBIEDER-{n}"), "name": "Nieuwe aanbieder" }),
+            itself: "GM0772",
+            lead: "GM0772",
+            expect: OPERATOR_ONLY,
+        },
+        Case {
+            mutation: "providerUpdate",
+            object: "provider",
+            document: "ProviderUpdateInput",
+            version_query: Some(r#"{ o: provider(code: "BJ-BRABANT") { version } }"#),
+            input: |n, v| json!({ "code": "BJ-BRABANT", "expectedVersion": v, "website": format!("https://www.example.nl/{n}") }),
+            itself: "GM0772",
+            lead: "GM0772",
+            expect: OPERATOR_ONLY,
+        },
+        Case {
+            mutation: "careFormCreate",
+            object: "careForm",
+            document: "CareFormCreateInput",
+            version_query: None,
+            input: |n, _| json!({ "code": format!("NIEUWE-ZORGVORM-{n}"), "name": "Nieuwe zorgvorm", "nameEn": "New care form" }),
+            itself: "GM0772",
+            lead: "GM0772",
+            expect: OPERATOR_ONLY,
+        },
+        Case {
+            mutation: "careFormUpdate",
+            object: "careForm",
+            document: "CareFormUpdateInput",
+            version_query: Some(r#"{ o: careForm(code: "CRISIS") { version } }"#),
+            input: |n, v| json!({ "code": "CRISIS", "expectedVersion": v, "description": format!("Beschrijving {n}") }),
+            itself: "GM0772",
+            lead: "GM0772",
+            expect: OPERATOR_ONLY,
+        },
+    ]
+}
+
+/// A contract awarded by Eindhoven, for the contract cases.
+async fn create_base_contract(app: &TestApp) {
+    let body = app
+        .post_as(
+            &token(None),
+            &document("frameworkContractCreate", "FrameworkContractCreateInput", "frameworkContract"),
+            json!({ "input": { "code": "EINDHOVEN-BASE", "title": "Basiscontract", "scale": "REGIONAL",
+                               "contractingAuthorityCode": "GM0772", "partyRegionCodes": ["JZ39"] } }),
+        )
+        .await;
+    assert_eq!(body["data"]["frameworkContractCreate"]["userErrors"], json!([]), "{body}");
+}
+
+async fn version(app: &TestApp, query: Option<&str>) -> i64 {
+    match query {
+        Some(q) => app.query(q, json!({})).await["o"]["version"].as_i64().unwrap_or(0),
+        None => 0,
+    }
+}
+
+#[tokio::test]
+async fn every_mutation_is_allowed_exactly_for_who_the_policy_names() {
+    let app = TestApp::spawn().await;
+    create_base_contract(&app).await;
+    for case in cases() {
+        let document = document(case.mutation, case.document, case.object);
+        let callers =
+            [Caller::Anonymous, Caller::BadToken, Caller::Other, Caller::Itself, Caller::Lead, Caller::Operator];
+        for (attempt, (caller, expect)) in callers.into_iter().zip(case.expect).enumerate() {
+            let before_version = version(&app, case.version_query).await;
+            let before_audit = app.audit_count().await;
+            let authorization = match caller {
+                Caller::Anonymous => None,
+                Caller::BadToken => Some("Bearer not-a-token".to_owned()),
+                Caller::Other => Some(format!("Bearer {}", token(Some(OTHER)))),
+                Caller::Itself => Some(format!("Bearer {}", token(Some(case.itself)))),
+                Caller::Lead => Some(format!("Bearer {}", token(Some(case.lead)))),
+                Caller::Operator => Some(format!("Bearer {}", token(None))),
+            };
+            let input = (case.input)(attempt, before_version);
+            let (status, body) = app.send(authorization.as_deref(), &document, json!({ "input": input })).await;
+            let what = format!("{} by {caller:?}: {body}", case.mutation);
+            match expect {
+                Allowed => {
+                    assert_eq!(status, 200, "{what}");
+                    assert!(body.get("errors").is_none(), "{what}");
+                    assert_eq!(body["data"][case.mutation]["userErrors"], json!([]), "{what}");
+                    assert!(body["data"][case.mutation][case.object]["code"].is_string(), "{what}");
+                    assert!(app.audit_count().await > before_audit, "{what}: audited");
+                    if case.version_query.is_some() {
+                        assert_eq!(version(&app, case.version_query).await, before_version + 1, "{what}");
+                    }
+                }
+                Unauthenticated | Forbidden => {
+                    let code = if expect == Unauthenticated { "UNAUTHENTICATED" } else { "FORBIDDEN" };
+                    assert_eq!(body["errors"][0]["extensions"]["code"], code, "{what}");
+                    assert!(body["data"].is_null() || body["data"][case.mutation].is_null(), "{what}");
+                    assert_eq!(app.audit_count().await, before_audit, "{what}: nothing audited");
+                    assert_eq!(version(&app, case.version_query).await, before_version, "{what}: nothing changed");
+                }
+            }
+        }
+    }
+    // A municipality never changes a national contract, even one it would be party to.
+    let body = app
+        .post_as(
+            &token(Some("GM0772")),
+            &document("frameworkContractUpdate", "FrameworkContractUpdateInput", "frameworkContract"),
+            json!({ "input": { "code": "VNG-ORTHOPSYCHIATRIE", "expectedVersion": 1, "title": "x" } }),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+}
+
+const UPDATE: &str = r#"mutation($input: MunicipalityUpdateInput!) { municipalityUpdate(input: $input) {
+    clientMutationId replayed municipality { code version website accessPoint { name phone email website address } }
+    userErrors { field message code } } }"#;
+
+#[tokio::test]
+async fn bad_input_is_refused_field_by_field_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let eindhoven = token(Some("GM0772"));
+    let operator = token(None);
+    let long = "x".repeat(301);
+    let cases: Vec<(&str, Value, Value, &str)> = vec![
+        (
+            UPDATE,
+            json!({ "code": "GM0772", "expectedVersion": 1, "website": "not a url" }),
+            json!(["website"]),
+            "INVALID",
+        ),
+        (
+            UPDATE,
+            json!({ "code": "GM0772", "expectedVersion": 1, "website": "ftp://eindhoven.nl" }),
+            json!(["website"]),
+            "INVALID",
+        ),
+        (
+            UPDATE,
+            json!({ "code": "GM0772", "expectedVersion": 1, "accessPoint": { "email": "jeugd@" } }),
+            json!(["accessPoint", "email"]),
+            "INVALID",
+        ),
+        (
+            UPDATE,
+            json!({ "code": "GM0772", "expectedVersion": 1, "accessPoint": { "phone": "call us" } }),
+            json!(["accessPoint", "phone"]),
+            "INVALID",
+        ),
+        (
+            UPDATE,
+            json!({ "code": "GM0772", "expectedVersion": 1, "accessPoint": { "phone": "12" } }),
+            json!(["accessPoint", "phone"]),
+            "INVALID",
+        ),
+        (
+            UPDATE,
+            json!({ "code": "GM0772", "expectedVersion": 1, "accessPoint": { "address": long } }),
+            json!(["accessPoint", "address"]),
+            "INVALID",
+        ),
+        (
+            UPDATE,
+            json!({ "code": "GM0772", "expectedVersion": 1, "accessPoint": { "name": "  " } }),
+            json!(["accessPoint", "name"]),
+            "INVALID",
+        ),
+        (
+            UPDATE,
+            json!({ "code": "GM0772", "expectedVersion": 7, "website": "https://www.eindhoven.nl" }),
+            json!(["expectedVersion"]),
+            "CONFLICT",
+        ),
+    ];
+    let before = app.audit_count().await;
+    for (document, input, field, code) in cases {
+        let body = app.post_as(&eindhoven, document, json!({ "input": input })).await;
+        let errors = &body["data"]["municipalityUpdate"]["userErrors"];
+        assert_eq!(errors[0]["field"], field, "{input}: {body}");
+        assert_eq!(errors[0]["code"], code, "{input}: {body}");
+        assert!(body["data"]["municipalityUpdate"]["municipality"].is_null());
+    }
+
+    let doc = |m: &str, t: &str, o: &str| document(m, t, o);
+    let operator_cases: Vec<(String, &str, Value, Value, &str)> = vec![
+        (
+            doc("roleAssign", "RoleAssignInput", "role"),
+            "roleAssign",
+            json!({ "kind": "LEAD_MUNICIPALITY", "holderCode": "GM0772", "cooperationCode": "SAMEN-VOOR-JEUGD", "validFrom": "2026-01-01", "validTo": "2025-01-01" }),
+            json!(["validTo"]),
+            "INVALID",
+        ),
+        (
+            doc("roleAssign", "RoleAssignInput", "role"),
+            "roleAssign",
+            json!({ "kind": "LEAD_MUNICIPALITY", "holderCode": "GM9999", "cooperationCode": "SAMEN-VOOR-JEUGD", "validFrom": "2026-01-01" }),
+            json!(["holderCode"]),
+            "NOT_FOUND",
+        ),
+        (
+            doc("roleAssign", "RoleAssignInput", "role"),
+            "roleAssign",
+            json!({ "kind": "LEAD_MUNICIPALITY", "holderCode": "Eindhoven", "cooperationCode": "SAMEN-VOOR-JEUGD", "validFrom": "2026-01-01" }),
+            json!(["holderCode"]),
+            "INVALID",
+        ),
+        (
+            doc("roleAssign", "RoleAssignInput", "role"),
+            "roleAssign",
+            json!({ "kind": "PURCHASING_ORGANISATION", "holderCode": "GM0753", "cooperationCode": "SAMEN-VOOR-JEUGD", "validFrom": "2026-01-01" }),
+            json!(["validFrom"]),
+            "OVERLAP",
+        ),
+        (
+            doc("roleAssign", "RoleAssignInput", "role"),
+            "roleAssign",
+            json!({ "kind": "LEAD_MUNICIPALITY", "holderCode": "GM0772", "validFrom": "2026-01-01" }),
+            json!(["regionCode"]),
+            "INVALID",
+        ),
+        (
+            doc("roleEnd", "EndInput", "role"),
+            "roleEnd",
+            json!({ "code": "RL00001", "expectedVersion": 1, "validTo": "2017-01-01" }),
+            json!(["validTo"]),
+            "INVALID",
+        ),
+        (
+            doc("cooperationCreate", "CooperationCreateInput", "cooperation"),
+            "cooperationCreate",
+            json!({ "code": "samen voor jeugd", "name": "x", "scale": "REGIONAL" }),
+            json!(["code"]),
+            "INVALID",
+        ),
+        (
+            doc("cooperationCreate", "CooperationCreateInput", "cooperation"),
+            "cooperationCreate",
+            json!({ "code": "SAMEN-VOOR-JEUGD", "name": "x", "scale": "REGIONAL" }),
+            json!(["code"]),
+            "CONFLICT",
+        ),
+        (
+            doc("cooperationCreate", "CooperationCreateInput", "cooperation"),
+            "cooperationCreate",
+            json!({ "code": "NIEUW", "name": "x", "scale": "REGIONAL", "municipalityCodes": ["GM0000"] }),
+            json!(["municipalityCodes"]),
+            "NOT_FOUND",
+        ),
+        (
+            doc("cooperationUpdate", "CooperationUpdateInput", "cooperation"),
+            "cooperationUpdate",
+            json!({ "code": "SAMEN-VOOR-JEUGD", "expectedVersion": 1, "name": "y".repeat(201) }),
+            json!(["name"]),
+            "INVALID",
+        ),
+        (
+            doc("cooperationUpdate", "CooperationUpdateInput", "cooperation"),
+            "cooperationUpdate",
+            json!({ "code": "NOPE", "expectedVersion": 1, "name": "y" }),
+            json!(["code"]),
+            "NOT_FOUND",
+        ),
+        (
+            doc("frameworkContractCreate", "FrameworkContractCreateInput", "frameworkContract"),
+            "frameworkContractCreate",
+            json!({ "code": "C-1", "title": "t", "scale": "REGIONAL", "validFrom": "2026-01-01", "validTo": "2026-01-01" }),
+            json!(["validTo"]),
+            "INVALID",
+        ),
+        (
+            doc("frameworkContractCreate", "FrameworkContractCreateInput", "frameworkContract"),
+            "frameworkContractCreate",
+            json!({ "code": "C-1", "title": "t", "scale": "REGIONAL", "careFormCodes": ["NOPE"] }),
+            json!(["careFormCodes"]),
+            "NOT_FOUND",
+        ),
+        (
+            doc("membershipChange", "MembershipChangeInput", "municipality"),
+            "membershipChange",
+            json!({ "municipalityCode": "GM0772", "expectedVersion": 1, "regionCode": "JZ39", "validFrom": "2027-01-01" }),
+            json!(["regionCode"]),
+            "INVALID",
+        ),
+        (
+            doc("membershipChange", "MembershipChangeInput", "municipality"),
+            "membershipChange",
+            json!({ "municipalityCode": "GM0772", "expectedVersion": 1, "regionCode": "JZ99", "validFrom": "2027-01-01" }),
+            json!(["regionCode"]),
+            "NOT_FOUND",
+        ),
+        (
+            doc("municipalityMerge", "MunicipalityMergeInput", "municipality"),
+            "municipalityMerge",
+            json!({ "municipalityCodes": ["GM0772"], "successorCode": "GM0772", "date": "2027-01-01" }),
+            json!(["successorCode"]),
+            "INVALID",
+        ),
+        (
+            doc("municipalityMerge", "MunicipalityMergeInput", "municipality"),
+            "municipalityMerge",
+            json!({ "municipalityCodes": ["GM0772"], "successorCode": "GM9990", "date": "2027-01-01" }),
+            json!(["successorName"]),
+            "INVALID",
+        ),
+        (
+            doc("providerCreate", "ProviderCreateInput", "provider"),
+            "providerCreate",
+            json!({ "code": "P-1", "name": "p", "website": "www.no-scheme.nl" }),
+            json!(["website"]),
+            "INVALID",
+        ),
+        (
+            doc("careFormCreate", "CareFormCreateInput", "careForm"),
+            "careFormCreate",
+            json!({ "code": "CF-1", "name": "", "nameEn": "x" }),
+            json!(["name"]),
+            "INVALID",
+        ),
+    ];
+    for (document, mutation, input, field, code) in operator_cases {
+        let body = app.post_as(&operator, &document, json!({ "input": input })).await;
+        let errors = &body["data"][mutation]["userErrors"];
+        assert_eq!(errors[0]["field"], field, "{mutation} {input}: {body}");
+        assert_eq!(errors[0]["code"], code, "{mutation} {input}: {body}");
+    }
+    assert_eq!(app.audit_count().await, before, "refused input writes nothing");
+
+    // A Date that is not a date is refused before it reaches the registry.
+    let body = app
+        .post_as(
+            &operator,
+            &document("roleEnd", "EndInput", "role"),
+            json!({ "input": { "code": "RL00001", "expectedVersion": 1, "validTo": "2026-13-01" } }),
+        )
+        .await;
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("YYYY-MM-DD"), "{body}");
+}
+
+#[tokio::test]
+async fn an_update_changes_only_what_it_names_and_is_audited_with_old_and_new_values() {
+    let app = TestApp::spawn().await;
+    let eindhoven = token(Some("GM0772"));
+    let input = json!({ "code": "GM0772", "expectedVersion": 1, "website": "https://www.eindhoven.nl",
+        "accessPoint": { "name": "Toegang Jeugd Eindhoven", "phone": "14 040", "email": "jeugd@eindhoven.nl", "address": "Stadhuisplein 10, Eindhoven" } });
+    let body = app.post_as(&eindhoven, UPDATE, json!({ "input": input })).await;
+    let municipality = &body["data"]["municipalityUpdate"]["municipality"];
+    assert_eq!(municipality["version"], 2, "{body}");
+    assert_eq!(municipality["accessPoint"]["phone"], "14 040");
+
+    let body = app
+        .post_as(
+            &eindhoven,
+            UPDATE,
+            json!({ "input": { "code": "GM0772", "expectedVersion": 2, "accessPoint": { "phone": null } } }),
+        )
+        .await;
+    let municipality = &body["data"]["municipalityUpdate"]["municipality"];
+    assert_eq!(municipality["version"], 3);
+    assert!(municipality["accessPoint"]["phone"].is_null(), "null clears");
+    assert_eq!(municipality["accessPoint"]["email"], "jeugd@eindhoven.nl", "omitted stays");
+    assert_eq!(municipality["website"], "https://www.eindhoven.nl");
+
+    let query = r#"{ auditLog(filter: {objectCode: "GM0772"}) { totalCount nodes { actor subject mutation objectType objectCode versionBefore versionAfter changes { field old new } } } }"#;
+    let as_operator = app.post_as(&token(None), query, json!({})).await;
+    let records = as_operator["data"]["auditLog"]["nodes"].as_array().unwrap().clone();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1]["actor"], "GM0772");
+    assert_eq!(records[1]["subject"], "tester@example.org");
+    assert_eq!(records[1]["mutation"], "municipalityUpdate");
+    assert_eq!((records[1]["versionBefore"].clone(), records[1]["versionAfter"].clone()), (json!(2), json!(3)));
+    assert_eq!(records[1]["changes"], json!([{ "field": "access_phone", "old": "14 040", "new": null }]));
+
+    let anonymous = app.query(query, json!({})).await;
+    assert_eq!(anonymous["auditLog"]["totalCount"], 2);
+    assert!(anonymous["auditLog"]["nodes"][1]["subject"].is_null(), "only the operator sees sub");
+    let by_actor = app.query(r#"{ auditLog(filter: {actor: "OPERATOR"}) { totalCount } }"#, json!({})).await;
+    assert_eq!(by_actor["auditLog"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_updates_with_one_version_give_one_winner() {
+    let app = TestApp::spawn().await;
+    let eindhoven = token(Some("GM0772"));
+    let before = app.audit_count().await;
+    let attempts = (0..20).map(|n| {
+        let (app, eindhoven) = (&app, &eindhoven);
+        async move {
+            let input =
+                json!({ "code": "GM0772", "expectedVersion": 1, "website": format!("https://www.eindhoven.nl/{n}") });
+            (n, app.post_as(eindhoven, UPDATE, json!({ "input": input })).await)
+        }
+    });
+    // All twenty requests are in flight at once.
+    let results = futures::future::join_all(attempts).await;
+    let winners: Vec<usize> = results
+        .iter()
+        .filter(|(_, body)| body["data"]["municipalityUpdate"]["userErrors"] == json!([]))
+        .map(|(n, _)| *n)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for (_, body) in results.iter().filter(|(n, _)| *n != winners[0]) {
+        let error = &body["data"]["municipalityUpdate"]["userErrors"][0];
+        assert_eq!(error["code"], "CONFLICT", "{body}");
+        assert!(error["message"].as_str().unwrap().contains("current version 2"), "{body}");
+    }
+    let now = app.query(r#"{ municipality(code: "GM0772") { version website } }"#, json!({})).await;
+    assert_eq!(now["municipality"]["version"], 2);
+    assert_eq!(now["municipality"]["website"], format!("https://www.eindhoven.nl/{}", winners[0]));
+    assert_eq!(app.audit_count().await, before + 1);
+
+    // In sequence, each with the version it read: every update lands.
+    for n in 0..5 {
+        let version =
+            app.query(r#"{ municipality(code: "GM0772") { version } }"#, json!({})).await["municipality"]["version"]
+                .clone();
+        let input =
+            json!({ "code": "GM0772", "expectedVersion": version, "accessPoint": { "name": format!("Toegang {n}") } });
+        let body = app.post_as(&eindhoven, UPDATE, json!({ "input": input })).await;
+        assert_eq!(body["data"]["municipalityUpdate"]["userErrors"], json!([]), "{body}");
+    }
+    let now = app.query(r#"{ municipality(code: "GM0772") { version accessPoint { name } } }"#, json!({})).await;
+    assert_eq!(now["municipality"]["version"], 7);
+    assert_eq!(now["municipality"]["accessPoint"]["name"], "Toegang 4");
+    assert_eq!(app.audit_count().await, before + 6);
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_client_mutation_id_writes_once() {
+    let app = TestApp::spawn().await;
+    let eindhoven = token(Some("GM0772"));
+    let input = json!({ "code": "GM0772", "expectedVersion": 1, "website": "https://www.eindhoven.nl", "clientMutationId": "sync-2026-11-23-001" });
+    let first = app.post_as(&eindhoven, UPDATE, json!({ "input": input })).await;
+    assert_eq!(first["data"]["municipalityUpdate"]["replayed"], false);
+    let audit = app.audit_count().await;
+    let second = app.post_as(&eindhoven, UPDATE, json!({ "input": input })).await;
+    let payload = &second["data"]["municipalityUpdate"];
+    assert_eq!(payload["replayed"], true, "{second}");
+    assert_eq!(payload["userErrors"], json!([]), "a retry is not a version conflict");
+    assert_eq!(payload["clientMutationId"], "sync-2026-11-23-001");
+    assert_eq!(payload["municipality"]["version"], 2);
+    assert_eq!(app.audit_count().await, audit, "the retry wrote nothing");
+
+    let mut changed = input.clone();
+    changed["website"] = json!("https://www.eindhoven.nl/jeugd");
+    let reused = app.post_as(&eindhoven, UPDATE, json!({ "input": changed })).await;
+    assert_eq!(reused["data"]["municipalityUpdate"]["userErrors"][0]["field"], json!(["clientMutationId"]));
+    assert_eq!(reused["data"]["municipalityUpdate"]["userErrors"][0]["code"], "CONFLICT");
+}
+
+#[tokio::test]
+async fn a_merger_is_seen_through_as_of_the_day_before_and_the_day_after() {
+    let app = TestApp::spawn().await;
+    let operator = token(None);
+    // Eindhoven holds roles; Best is a member of Samen voor Jeugd, as is Eindhoven.
+    let body = app
+        .post_as(
+            &operator,
+            &document("municipalityMerge", "MunicipalityMergeInput", "municipality"),
+            json!({ "input": { "municipalityCodes": ["GM0772", "GM0753"], "successorCode": "GM9901",
+                               "successorName": "Groot-Eindhoven", "provinceCode": "PV30", "date": "2027-01-01" } }),
+        )
+        .await;
+    assert_eq!(body["data"]["municipalityMerge"]["userErrors"], json!([]), "{body}");
+    assert_eq!(body["data"]["municipalityMerge"]["municipality"]["code"], "GM9901");
+
+    let query = r#"query($d: Date!) {
+        eindhoven: municipality(code: "GM0772", asOf: $d) { code region { code } rolesHeld { kind } }
+        successor: municipality(code: "GM9901", asOf: $d) { name region { code } rolesHeld { kind cooperation { code } } cooperations { code } }
+        region(code: "JZ39", asOf: $d) { municipalities { code } }
+        samen: cooperation(code: "SAMEN-VOOR-JEUGD", asOf: $d) { memberMunicipalities { code } }
+        total: municipalities(asOf: $d) { totalCount } }"#;
+    let before = app.query(query, json!({ "d": "2026-12-31" })).await;
+    assert_eq!(before["eindhoven"]["region"]["code"], "JZ39");
+    assert_eq!(before["eindhoven"]["rolesHeld"].as_array().unwrap().len(), 6);
+    assert!(before["successor"].is_null());
+    assert_eq!(before["region"]["municipalities"].as_array().unwrap().len(), 21);
+    assert_eq!(before["total"]["totalCount"], 342);
+
+    let after = app.query(query, json!({ "d": "2027-01-01" })).await;
+    assert!(after["eindhoven"].is_null(), "Eindhoven has ended");
+    assert_eq!(after["successor"]["name"], "Groot-Eindhoven");
+    assert_eq!(after["successor"]["region"]["code"], "JZ39");
+    assert_eq!(after["successor"]["rolesHeld"].as_array().unwrap().len(), 6, "the roles passed to the successor");
+    let members = common::codes(&after["region"]["municipalities"]);
+    assert_eq!(members.len(), 20);
+    assert!(
+        members.contains(&"GM9901".to_owned())
+            && !members.contains(&"GM0772".to_owned())
+            && !members.contains(&"GM0753".to_owned())
+    );
+    let samen = common::codes(&after["samen"]["memberMunicipalities"]);
+    assert_eq!(samen.len(), 9);
+    assert!(samen.contains(&"GM9901".to_owned()));
+    assert_eq!(after["total"]["totalCount"], 341);
+
+    // Every municipality is still in exactly one region on the day after.
+    let all = app
+        .query(r#"{ municipalities(first: 500, asOf: "2027-01-01") { nodes { code region { code } } } }"#, json!({}))
+        .await;
+    for m in all["municipalities"]["nodes"].as_array().unwrap() {
+        assert!(m["region"]["code"].is_string(), "{m}");
+    }
+}
