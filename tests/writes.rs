@@ -35,12 +35,15 @@ struct Case {
     version_query: Option<&'static str>,
     input: fn(usize, i64) -> Value,
     /// Municipality codes for Other, Itself, Lead.
+    other: &'static str,
     itself: &'static str,
     lead: &'static str,
     expect: [Expect; 6],
 }
 
-const OTHER: &str = "GM0363"; // Amsterdam: no role in Zuidoost-Brabant
+/// Amsterdam: no role in Zuidoost-Brabant. For cooperation and role cases the
+/// other caller is Helmond, which leads a different cooperation (21 voor de Jeugd).
+const OTHER: &str = "GM0363";
 const OPERATOR_ONLY: [Expect; 6] = [Unauthenticated, Unauthenticated, Forbidden, Forbidden, Forbidden, Allowed];
 const LEAD_AND_OPERATOR: [Expect; 6] = [Unauthenticated, Unauthenticated, Forbidden, Forbidden, Allowed, Allowed];
 const ITSELF_AND_OPERATOR: [Expect; 6] = [Unauthenticated, Unauthenticated, Forbidden, Allowed, Forbidden, Allowed];
@@ -59,6 +62,7 @@ fn cases() -> Vec<Case> {
             document: "MunicipalityUpdateInput",
             version_query: Some(r#"{ o: municipality(code: "GM0753") { version } }"#),
             input: |n, v| json!({ "code": "GM0753", "expectedVersion": v, "website": format!("https://www.best.nl/{n}") }),
+            other: "GM0794",
             itself: "GM0753",
             lead: "GM0772",
             expect: ITSELF_AND_OPERATOR,
@@ -73,6 +77,7 @@ fn cases() -> Vec<Case> {
                 json!({ "kind": "CONTRACT_MANAGER", "holderCode": "GM0753", "cooperationCode": "SAMEN-VOOR-JEUGD",
                         "careFormCode": care_form, "validFrom": "2026-01-01" })
             },
+            other: "GM0794",
             itself: "GM0753",
             lead: "GM0772",
             expect: LEAD_AND_OPERATOR,
@@ -83,6 +88,7 @@ fn cases() -> Vec<Case> {
             document: "EndInput",
             version_query: Some(r#"{ o: role(code: "RL00002") { version } }"#),
             input: |n, v| json!({ "code": "RL00002", "expectedVersion": v, "validTo": format!("{}-01-01", 2040 - n) }),
+            other: "GM0794",
             itself: "GM0753",
             lead: "GM0772",
             expect: LEAD_AND_OPERATOR,
@@ -96,6 +102,7 @@ fn cases() -> Vec<Case> {
                 json!({ "code": format!("NEW-COOPERATION-{n}"), "name": "Nieuwe samenwerking", "scale": "SUBREGIONAL",
                                    "municipalityCodes": ["GM0753", "GM0823"] })
             },
+            other: "GM0794",
             itself: "GM0753",
             lead: "GM0772",
             expect: OPERATOR_ONLY,
@@ -106,6 +113,7 @@ fn cases() -> Vec<Case> {
             document: "CooperationUpdateInput",
             version_query: Some(r#"{ o: cooperation(code: "SAMEN-VOOR-JEUGD") { version } }"#),
             input: |n, v| json!({ "code": "SAMEN-VOOR-JEUGD", "expectedVersion": v, "description": format!("Beschrijving {n}") }),
+            other: "GM0794",
             itself: "GM0753",
             lead: "GM0772",
             expect: LEAD_AND_OPERATOR,
@@ -116,6 +124,7 @@ fn cases() -> Vec<Case> {
             document: "EndInput",
             version_query: Some(r#"{ o: cooperation(code: "SAMEN-VOOR-JEUGD") { version } }"#),
             input: |n, v| json!({ "code": "SAMEN-VOOR-JEUGD", "expectedVersion": v, "validTo": format!("{}-01-01", 2040 - n) }),
+            other: "GM0794",
             itself: "GM0753",
             lead: "GM0772",
             expect: LEAD_AND_OPERATOR,
@@ -132,6 +141,7 @@ fn cases() -> Vec<Case> {
                 members.truncate(10 - n);
                 json!({ "code": "SAMEN-VOOR-JEUGD", "expectedVersion": v, "municipalityCodes": members, "validFrom": "2027-01-01" })
             },
+            other: "GM0794",
             itself: "GM0753",
             lead: "GM0772",
             expect: LEAD_AND_OPERATOR,
@@ -146,6 +156,7 @@ fn cases() -> Vec<Case> {
                                    "contractingAuthorityCode": "GM0772", "partyRegionCodes": ["JZ39"], "careFormCodes": ["CRISIS"],
                                    "validFrom": "2026-01-01", "validTo": "2028-01-01" })
             },
+            other: OTHER,
             itself: "GM0772",
             lead: "GM0794",
             expect: ITSELF_AND_OPERATOR,
@@ -156,6 +167,7 @@ fn cases() -> Vec<Case> {
             document: "FrameworkContractUpdateInput",
             version_query: Some(r#"{ o: frameworkContract(code: "EINDHOVEN-BASE") { version } }"#),
             input: |n, v| json!({ "code": "EINDHOVEN-BASE", "expectedVersion": v, "title": format!("Contract {n}") }),
+            other: OTHER,
             itself: "GM0772",
             lead: "GM0794",
             expect: ITSELF_AND_OPERATOR,
@@ -166,6 +178,7 @@ fn cases() -> Vec<Case> {
             document: "EndInput",
             version_query: Some(r#"{ o: frameworkContract(code: "EINDHOVEN-BASE") { version } }"#),
             input: |n, v| json!({ "code": "EINDHOVEN-BASE", "expectedVersion": v, "validTo": format!("{}-01-01", 2040 - n) }),
+            other: OTHER,
             itself: "GM0772",
             lead: "GM0794",
             expect: ITSELF_AND_OPERATOR,
@@ -176,6 +189,7 @@ fn cases() -> Vec<Case> {
             document: "FrameworkContractPartiesSetInput",
             version_query: Some(r#"{ o: frameworkContract(code: "EINDHOVEN-BASE") { version } }"#),
             input: |n, v| json!({ "code": "EINDHOVEN-BASE", "expectedVersion": v, "regionCodes": if n % 2 == 0 { vec!["JZ39"] } else { vec!["JZ39", "JZ33"] } }),
+            other: OTHER,
             itself: "GM0772",
             lead: "GM0794",
             expect: ITSELF_AND_OPERATOR,
@@ -186,6 +200,7 @@ fn cases() -> Vec<Case> {
             document: "MembershipChangeInput",
             version_query: Some(r#"{ o: municipality(code: "GM0753") { version } }"#),
             input: |n, v| json!({ "municipalityCode": "GM0753", "expectedVersion": v, "regionCode": "JZ35", "validFrom": format!("{}-01-01", 2030 + n) }),
+            other: OTHER,
             itself: "GM0753",
             lead: "GM0772",
             expect: OPERATOR_ONLY,
@@ -199,6 +214,7 @@ fn cases() -> Vec<Case> {
                 json!({ "municipalityCodes": ["GM1724", "GM1728"], "successorCode": format!("GM99{n:02}"),
                                    "successorName": "Kempen-Zuid", "provinceCode": "PV30", "date": "2031-01-01" })
             },
+            other: OTHER,
             itself: "GM1724",
             lead: "GM0772",
             expect: OPERATOR_ONLY,
@@ -209,6 +225,7 @@ fn cases() -> Vec<Case> {
             document: "ProviderCreateInput",
             version_query: None,
             input: |n, _| json!({ "code": format!("NIEUWE-AANBIEDER-{n}"), "name": "Nieuwe aanbieder" }),
+            other: OTHER,
             itself: "GM0772",
             lead: "GM0772",
             expect: OPERATOR_ONLY,
@@ -219,6 +236,7 @@ fn cases() -> Vec<Case> {
             document: "ProviderUpdateInput",
             version_query: Some(r#"{ o: provider(code: "BJ-BRABANT") { version } }"#),
             input: |n, v| json!({ "code": "BJ-BRABANT", "expectedVersion": v, "website": format!("https://www.example.nl/{n}") }),
+            other: OTHER,
             itself: "GM0772",
             lead: "GM0772",
             expect: OPERATOR_ONLY,
@@ -229,6 +247,7 @@ fn cases() -> Vec<Case> {
             document: "CareFormCreateInput",
             version_query: None,
             input: |n, _| json!({ "code": format!("NIEUWE-ZORGVORM-{n}"), "name": "Nieuwe zorgvorm", "nameEn": "New care form" }),
+            other: OTHER,
             itself: "GM0772",
             lead: "GM0772",
             expect: OPERATOR_ONLY,
@@ -239,6 +258,7 @@ fn cases() -> Vec<Case> {
             document: "CareFormUpdateInput",
             version_query: Some(r#"{ o: careForm(code: "CRISIS") { version } }"#),
             input: |n, v| json!({ "code": "CRISIS", "expectedVersion": v, "description": format!("Beschrijving {n}") }),
+            other: OTHER,
             itself: "GM0772",
             lead: "GM0772",
             expect: OPERATOR_ONLY,
@@ -280,7 +300,7 @@ async fn every_mutation_is_allowed_exactly_for_who_the_policy_names() {
             let authorization = match caller {
                 Caller::Anonymous => None,
                 Caller::BadToken => Some("Bearer not-a-token".to_owned()),
-                Caller::Other => Some(format!("Bearer {}", token(Some(OTHER)))),
+                Caller::Other => Some(format!("Bearer {}", token(Some(case.other)))),
                 Caller::Itself => Some(format!("Bearer {}", token(Some(case.itself)))),
                 Caller::Lead => Some(format!("Bearer {}", token(Some(case.lead)))),
                 Caller::Operator => Some(format!("Bearer {}", token(None))),
@@ -309,15 +329,40 @@ async fn every_mutation_is_allowed_exactly_for_who_the_policy_names() {
             }
         }
     }
-    // A municipality never changes a national contract, even one it would be party to.
+    // A municipality never changes a national contract, even one it awards.
+    let create = document("frameworkContractCreate", "FrameworkContractCreateInput", "frameworkContract");
+    let national = json!({ "input": { "code": "NATIONAL-BY-EINDHOVEN", "title": "t", "scale": "NATIONAL", "contractingAuthorityCode": "GM0772" } });
+    let body = app.post_as(&token(Some("GM0772")), &create, national.clone()).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    let body = app.post_as(&token(None), &create, national).await;
+    assert_eq!(body["data"]["frameworkContractCreate"]["userErrors"], json!([]), "{body}");
     let body = app
         .post_as(
             &token(Some("GM0772")),
             &document("frameworkContractUpdate", "FrameworkContractUpdateInput", "frameworkContract"),
-            json!({ "input": { "code": "VNG-ORTHOPSYCHIATRIE", "expectedVersion": 1, "title": "x" } }),
+            json!({ "input": { "code": "NATIONAL-BY-EINDHOVEN", "expectedVersion": 1, "title": "x" } }),
         )
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+}
+
+#[tokio::test]
+async fn a_lead_cannot_make_itself_lead_of_something_else() {
+    let app = TestApp::spawn().await;
+    let eindhoven = token(Some("GM0772"));
+    let assign = document("roleAssign", "RoleAssignInput", "role");
+    for input in [
+        // Lead of another region through a role that also names its own cooperation.
+        json!({ "kind": "LEAD_MUNICIPALITY", "holderCode": "GM0772", "cooperationCode": "SAMEN-VOOR-JEUGD", "regionCode": "JZ33", "validFrom": "2026-01-01" }),
+        // Another lead role for its own cooperation.
+        json!({ "kind": "PURCHASING_ORGANISATION", "holderCode": "GM0772", "cooperationCode": "SAMEN-VOOR-JEUGD", "careFormCode": "CRISIS", "validFrom": "2026-01-01" }),
+        // A role for a cooperation it does not lead.
+        json!({ "kind": "CONTRACT_MANAGER", "holderCode": "GM0772", "cooperationCode": "JENS", "validFrom": "2026-01-01" }),
+    ] {
+        let body = app.post_as(&eindhoven, &assign, json!({ "input": input })).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{input}: {body}");
+    }
+    assert_eq!(app.audit_count().await, 0);
 }
 
 const UPDATE: &str = r#"mutation($input: MunicipalityUpdateInput!) { municipalityUpdate(input: $input) {

@@ -6,12 +6,14 @@
 
 pub mod audit_log;
 pub mod care_form;
+pub mod change_event;
 pub mod contract_care_form;
 pub mod contract_party;
 pub mod contract_provider;
 pub mod cooperation;
 pub mod cooperation_member;
 pub mod enums;
+pub mod feed_head;
 pub mod framework_contract;
 pub mod landsdeel;
 pub mod membership;

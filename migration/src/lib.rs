@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20251123_000001_registry;
 mod m20251123_000002_audit;
+mod m20251123_000003_change_feed;
 pub mod seed;
 
 pub struct Migrator;
@@ -11,6 +12,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20251123_000001_registry::Migration), Box::new(m20251123_000002_audit::Migration)]
+        vec![
+            Box::new(m20251123_000001_registry::Migration),
+            Box::new(m20251123_000002_audit::Migration),
+            Box::new(m20251123_000003_change_feed::Migration),
+        ]
     }
 }

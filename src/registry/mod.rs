@@ -4,6 +4,7 @@
 
 mod audit;
 mod error;
+mod feed;
 mod policy;
 mod reads;
 mod validate;
@@ -16,6 +17,7 @@ use sea_orm::DatabaseConnection;
 
 pub use audit::*;
 pub use error::RegistryError;
+pub use feed::ChangeFilter;
 pub use reads::*;
 pub use validate::{is_municipality_code, is_region_code};
 pub use validity::valid_on;
@@ -34,11 +36,13 @@ pub struct Registry {
     /// SQLite has one writer: write transactions of this process queue here
     /// instead of failing with "database is locked" when they upgrade.
     sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Told the feed head after each commit, so subscribers wake at once.
+    feed: tokio::sync::watch::Sender<i64>,
 }
 
 impl Registry {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db, sqlite_writer: Default::default() }
+        Self { db, sqlite_writer: Default::default(), feed: tokio::sync::watch::Sender::new(0) }
     }
 
     pub fn db(&self) -> &DatabaseConnection {

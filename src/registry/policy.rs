@@ -6,6 +6,8 @@
 //!   it holds a LEAD_MUNICIPALITY or PURCHASING_ORGANISATION role for that
 //!   cooperation or region, or it is the contracting authority of a
 //!   (non-national) contract.
+//! - Only the operator gives or ends lead roles themselves, so a lead cannot
+//!   appoint itself (or anyone) lead of something else.
 //! - Everyone else is refused, before anything is written.
 
 use entity::enums::{RoleKind, Scale};
@@ -31,7 +33,7 @@ pub enum Target {
 }
 
 /// The roles that make a municipality the lead of a cooperation or region.
-const LEAD_KINDS: [RoleKind; 2] = [RoleKind::LeadMunicipality, RoleKind::PurchasingOrganisation];
+pub const LEAD_KINDS: [RoleKind; 2] = [RoleKind::LeadMunicipality, RoleKind::PurchasingOrganisation];
 
 pub async fn authorize<C: ConnectionTrait>(db: &C, actor: &Actor, target: Target) -> Result<(), WriteError> {
     let code = match actor {
@@ -44,18 +46,22 @@ pub async fn authorize<C: ConnectionTrait>(db: &C, actor: &Actor, target: Target
     else {
         return Err(forbidden());
     };
-    let leads = |column: role::Column, id: i32| {
+    // A lead role counts only for the subject it is for: a role for a
+    // cooperation that also names a region does not make its holder the
+    // region's lead, and the other way round.
+    let leads = |column: role::Column, other: role::Column, id: i32| {
         role::Entity::find()
             .filter(role::Column::HolderMunicipalityId.eq(me.id))
             .filter(role::Column::Kind.is_in(LEAD_KINDS))
             .filter(column.eq(id))
+            .filter(other.is_null())
             .filter(valid_on(role::Column::ValidFrom, role::Column::ValidTo, today()))
             .count(db)
     };
     let allowed = match target {
         Target::Municipality(id) => id == me.id,
-        Target::Cooperation(id) => leads(role::Column::CooperationId, id).await? > 0,
-        Target::Region(id) => leads(role::Column::RegionId, id).await? > 0,
+        Target::Cooperation(id) => leads(role::Column::CooperationId, role::Column::RegionId, id).await? > 0,
+        Target::Region(id) => leads(role::Column::RegionId, role::Column::CooperationId, id).await? > 0,
         Target::Contract { authority_municipality_id, scale } => {
             scale != Scale::National && authority_municipality_id == Some(me.id)
         }

@@ -62,13 +62,12 @@ impl Checks {
 
     pub fn email(&mut self, field: &[&str], value: &str) {
         let valid = value.len() <= MAX_ADDRESS
-            && !value.contains(char::is_whitespace)
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
             && value.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty()
                     && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
+                    && domain.split('.').count() >= 2
+                    && domain.split('.').all(|label| !label.is_empty())
             });
         if !valid {
             self.invalid(field, "must be an e-mail address such as jeugd@gemeente.nl");
@@ -77,6 +76,7 @@ impl Checks {
 
     pub fn url(&mut self, field: &[&str], value: &str) {
         let valid = value.len() <= MAX_ADDRESS
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
             && url::Url::parse(value)
                 .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| h.contains('.')));
         if !valid {
@@ -89,7 +89,7 @@ impl Checks {
     pub fn phone(&mut self, field: &[&str], value: &str) {
         let allowed = value.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
         let digits = value.chars().filter(char::is_ascii_digit).count();
-        let plus_ok = !value[1..].contains('+');
+        let plus_ok = value.char_indices().all(|(i, c)| c != '+' || i == 0);
         if value.is_empty() || !allowed || !plus_ok || !(digits == 5 || (10..=15).contains(&digits)) {
             self.invalid(field, "must be a phone number such as 040 238 6000 or +31 40 238 6000");
         }

@@ -58,7 +58,16 @@ pub enum WriteError {
 }
 
 impl From<DbErr> for WriteError {
+    /// A unique violation means a concurrent write took the same code first:
+    /// the caller can read again and retry.
     fn from(error: DbErr) -> Self {
+        if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+            return rejected(
+                &[],
+                UserErrorCode::Conflict,
+                "a concurrent change took the same code or slot first; read again and retry",
+            );
+        }
         WriteError::Failed(RegistryError::Database(error))
     }
 }
@@ -112,7 +121,11 @@ pub(super) struct WriteTxn {
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
     actor: Actor,
     mutation: &'static str,
-    receipt: Option<(String, String)>,
+    /// The id of this attempt's receipt row, when it has a `clientMutationId`.
+    receipt: Option<i32>,
+    /// Filled by `audit` (which only borrows), drained at commit.
+    changes: std::sync::Mutex<Vec<super::feed::PendingChange>>,
+    feed: tokio::sync::watch::Sender<i64>,
 }
 
 /// SHA-256 of the input's canonical JSON.
@@ -148,9 +161,13 @@ impl Registry {
             )));
         }
         if let Some(id) = intent.client_mutation_id
-            && (id.is_empty() || id.len() > 128)
+            && (id.is_empty() || id.len() > 128 || id.chars().any(char::is_control))
         {
-            return Err(rejected(&["clientMutationId"], UserErrorCode::Invalid, "must be 1 to 128 characters"));
+            return Err(rejected(
+                &["clientMutationId"],
+                UserErrorCode::Invalid,
+                "must be 1 to 128 characters, without control characters",
+            ));
         }
         let writer = match self.db.get_database_backend() {
             DatabaseBackend::Sqlite => Some(self.sqlite_writer.clone().lock_owned().await),
@@ -160,18 +177,33 @@ impl Registry {
         let mut receipt = None;
         if let Some(id) = intent.client_mutation_id {
             let hash = fingerprint(input);
-            if let Some(earlier) = find_receipt(&txn, intent.actor.organisation(), id).await? {
-                return if earlier.mutation == intent.mutation && earlier.input_hash == hash {
-                    Ok(Began::Replay(earlier.object_code))
-                } else {
-                    Err(rejected(
-                        &["clientMutationId"],
-                        UserErrorCode::Conflict,
-                        "this clientMutationId was already used for a different mutation or input",
-                    ))
-                };
+            let organisation = intent.actor.organisation();
+            if let Some(earlier) = find_receipt(&txn, organisation, id).await? {
+                return answer_from(earlier, intent, &hash);
             }
-            receipt = Some((id.to_owned(), hash));
+            // Taken now, not at the end: a concurrent attempt with the same id
+            // waits here for this one and is then answered from its receipt.
+            let taken = mutation_receipt::ActiveModel {
+                actor: Set(organisation.to_owned()),
+                client_mutation_id: Set(id.to_owned()),
+                mutation: Set(intent.mutation.to_owned()),
+                input_hash: Set(hash.clone()),
+                object_type: Set(String::new()),
+                object_code: Set(String::new()),
+                recorded_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await;
+            match taken {
+                Ok(row) => receipt = Some(row.id),
+                Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                    txn.rollback().await?;
+                    let earlier = find_receipt(&self.db, organisation, id).await?.ok_or(error)?;
+                    return answer_from(earlier, intent, &hash);
+                }
+                Err(error) => return Err(error.into()),
+            }
         }
         Ok(Began::Fresh(WriteTxn {
             txn,
@@ -179,12 +211,28 @@ impl Registry {
             actor: intent.actor.clone(),
             mutation: intent.mutation,
             receipt,
+            changes: Default::default(),
+            feed: self.feed.clone(),
         }))
     }
 }
 
-async fn find_receipt(
-    txn: &DatabaseTransaction,
+/// A retry of the same mutation with the same input is answered from the
+/// earlier attempt; anything else under the same id is refused.
+fn answer_from(earlier: mutation_receipt::Model, intent: &Intent<'_>, hash: &str) -> Result<Began, WriteError> {
+    if earlier.mutation == intent.mutation && earlier.input_hash == hash {
+        Ok(Began::Replay(earlier.object_code))
+    } else {
+        Err(rejected(
+            &["clientMutationId"],
+            UserErrorCode::Conflict,
+            "this clientMutationId was already used for a different mutation or input",
+        ))
+    }
+}
+
+async fn find_receipt<C: sea_orm::ConnectionTrait>(
+    txn: &C,
     actor: &str,
     client_mutation_id: &str,
 ) -> Result<Option<mutation_receipt::Model>, DbErr> {
@@ -238,35 +286,36 @@ impl WriteTxn {
         }
         .insert(&self.txn)
         .await?;
+        let state = after.clone().or(before.clone()).unwrap_or_default();
+        let change = super::feed::PendingChange {
+            object_type: object_type.to_owned(),
+            object_code: object_code.to_owned(),
+            operation: super::feed::operation(before.as_ref(), after.as_ref()),
+            version: version(&after),
+            region_codes: super::feed::concerned_regions(&self.txn, object_type, &state).await?,
+            state: after.unwrap_or(Value::Null),
+        };
+        self.changes.lock().expect("changes lock").push(change);
         Ok(())
     }
 
-    /// Records the receipt and commits. Returns `true` when a concurrent
-    /// attempt with the same `clientMutationId` committed first: this one is
-    /// rolled back and the caller answers from the other.
-    pub async fn commit(self, object_type: &str, object_code: &str) -> Result<bool, WriteError> {
-        if let Some((client_mutation_id, input_hash)) = &self.receipt {
-            let inserted = mutation_receipt::ActiveModel {
-                actor: Set(self.actor.organisation().to_owned()),
-                client_mutation_id: Set(client_mutation_id.clone()),
-                mutation: Set(self.mutation.to_owned()),
-                input_hash: Set(input_hash.clone()),
-                object_type: Set(object_type.to_owned()),
-                object_code: Set(object_code.to_owned()),
-                recorded_at: Set(Utc::now()),
-                ..Default::default()
-            }
-            .insert(&self.txn)
-            .await;
-            if let Err(error) = inserted {
-                if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
-                    self.txn.rollback().await?;
-                    return Ok(true);
-                }
-                return Err(error.into());
-            }
+    /// Completes the receipt, appends the feed and commits.
+    pub async fn commit(self, object_type: &str, object_code: &str) -> Result<(), WriteError> {
+        if let Some(id) = self.receipt {
+            mutation_receipt::Entity::update_many()
+                .col_expr(mutation_receipt::Column::ObjectType, sea_orm::sea_query::Expr::value(object_type))
+                .col_expr(mutation_receipt::Column::ObjectCode, sea_orm::sea_query::Expr::value(object_code))
+                .filter(mutation_receipt::Column::Id.eq(id))
+                .exec(&self.txn)
+                .await?;
         }
+        // Last, so the feed head stays locked for as short as possible.
+        let changes = std::mem::take(&mut *self.changes.lock().expect("changes lock"));
+        let head = if changes.is_empty() { None } else { Some(super::feed::append(&self.txn, &changes).await?) };
         self.txn.commit().await?;
-        Ok(false)
+        if let Some(head) = head {
+            self.feed.send_replace(head);
+        }
+        Ok(())
     }
 }

@@ -7,7 +7,6 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::NaiveDate;
 use entity::enums::{Instrument, RoleKind, Scale};
 use entity::*;
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, DbErr, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -37,6 +36,18 @@ pub struct MunicipalityUpdate {
     pub expected_version: i32,
     pub website: Patch<String>,
     pub access_point: Option<AccessPointPatch>,
+}
+
+/// A municipality's whole public entry as its own system holds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MunicipalityEntry {
+    pub code: String,
+    pub website: Option<String>,
+    pub access_name: Option<String>,
+    pub access_phone: Option<String>,
+    pub access_email: Option<String>,
+    pub access_website: Option<String>,
+    pub access_address: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -277,14 +288,11 @@ macro_rules! begin {
     };
 }
 
-/// Commits and returns the object as written (or as a concurrent twin wrote it).
+/// Commits and returns the object as written.
 macro_rules! finish {
-    ($registry:expr, $w:expr, $type_name:expr, $object:expr, $entity:ty, $code_column:expr) => {{
+    ($w:expr, $type_name:expr, $object:expr) => {{
         let object = $object;
-        if $w.commit($type_name, &object.code).await? {
-            let twin = <$entity>::find().filter($code_column.eq(object.code.clone())).one(&$registry.db).await?;
-            return Ok(Written { object: twin.unwrap_or(object), replayed: true });
-        }
+        $w.commit($type_name, &object.code).await?;
         Ok(Written { object, replayed: false })
     }};
 }
@@ -338,7 +346,69 @@ impl Registry {
         )
         .await?;
         w.audit("Municipality", &after.code, Some(&before), Some(&after)).await?;
-        finish!(self, w, "Municipality", after, Entity, Column::Code)
+        finish!(w, "Municipality", after)
+    }
+
+    /// Makes the municipality's public entry equal `input`, writing only when
+    /// something differs. The second of two identical syncs changes nothing:
+    /// no new version, no audit record, no feed entry (`replayed` is false and
+    /// the returned flag says `changed: false`).
+    pub async fn municipality_sync(
+        &self,
+        intent: &Intent<'_>,
+        input: &MunicipalityEntry,
+    ) -> Result<(Written<municipality::Model>, bool), WriteError> {
+        use municipality::{Column, Entity};
+        let w = match self.begin_write(intent, input).await? {
+            Began::Fresh(w) => w,
+            Began::Replay(code) => {
+                let object = Entity::find().filter(Column::Code.eq(code.as_str())).one(&self.db).await?;
+                let object = object.ok_or_else(|| WriteError::Failed(DbErr::RecordNotFound(code).into()))?;
+                return Ok((Written { object, replayed: true }, false));
+            }
+        };
+        let before = require::<Entity>(&w.txn, Column::Code, &input.code, &["code"], "municipality").await?;
+        authorize(&w.txn, w.actor(), Target::Municipality(before.id)).await?;
+        let mut checks = Checks::default();
+        let optional =
+            |checks: &mut Checks, field: &[&str], value: &Option<String>, rule: fn(&mut Checks, &[&str], &str)| {
+                if let Some(value) = value {
+                    rule(checks, field, value);
+                }
+            };
+        optional(&mut checks, &["website"], &input.website, Checks::url);
+        optional(&mut checks, &["accessPoint", "name"], &input.access_name, |c, f, v| c.text(f, v, MAX_NAME));
+        optional(&mut checks, &["accessPoint", "phone"], &input.access_phone, Checks::phone);
+        optional(&mut checks, &["accessPoint", "email"], &input.access_email, Checks::email);
+        optional(&mut checks, &["accessPoint", "website"], &input.access_website, Checks::url);
+        optional(&mut checks, &["accessPoint", "address"], &input.access_address, |c, f, v| c.text(f, v, MAX_ADDRESS));
+        checks.finish()?;
+        let after = municipality::Model {
+            website: input.website.clone(),
+            access_name: input.access_name.clone(),
+            access_phone: input.access_phone.clone(),
+            access_email: input.access_email.clone(),
+            access_website: input.access_website.clone(),
+            access_address: input.access_address.clone(),
+            ..before.clone()
+        };
+        if after == before {
+            // Nothing differs: leave without writing (the transaction rolls back on drop).
+            return Ok((Written { object: before, replayed: false }, false));
+        }
+        let after = municipality::Model { version: before.version + 1, ..after };
+        guarded_update::<Entity>(
+            &w.txn,
+            after.clone().into_active_model().reset_all(),
+            Column::Id,
+            Column::Version,
+            before.id,
+            before.version,
+        )
+        .await?;
+        w.audit("Municipality", &after.code, Some(&before), Some(&after)).await?;
+        w.commit("Municipality", &after.code).await?;
+        Ok((Written { object: after, replayed: false }, true))
     }
 
     pub async fn role_assign(&self, intent: &Intent<'_>, input: &RoleAssign) -> Outcome<role::Model> {
@@ -428,7 +498,8 @@ impl Registry {
             ),
             None => None,
         };
-        authorize(txn, w.actor(), role_target(cooperation_id, region_id)).await?;
+        authorize(txn, w.actor(), role_target(input.kind, cooperation_id, region_id)).await?;
+        lock_subject(txn, cooperation_id, region_id).await?;
         checks.finish()?;
 
         // One holder per kind and subject at any date.
@@ -470,14 +541,14 @@ impl Registry {
         .insert(txn)
         .await?;
         w.audit("Role", &created.code, None, Some(&created)).await?;
-        finish!(self, w, "Role", created, Entity, Column::Code)
+        finish!(w, "Role", created)
     }
 
     pub async fn role_end(&self, intent: &Intent<'_>, input: &End) -> Outcome<role::Model> {
         use role::{Column, Entity};
         let w = begin!(self, intent, input, Entity, Column::Code);
         let before = require::<Entity>(&w.txn, Column::Code, &input.code, &["code"], "role").await?;
-        authorize(&w.txn, w.actor(), role_target(before.cooperation_id, before.region_id)).await?;
+        authorize(&w.txn, w.actor(), role_target(before.kind, before.cooperation_id, before.region_id)).await?;
         let after = ended(&before.valid_from, &before.valid_to, input)?;
         check_version(input.expected_version, before.version)?;
         let after = role::Model { valid_to: after, version: before.version + 1, ..before.clone() };
@@ -491,7 +562,7 @@ impl Registry {
         )
         .await?;
         w.audit("Role", &after.code, Some(&before), Some(&after)).await?;
-        finish!(self, w, "Role", after, Entity, Column::Code)
+        finish!(w, "Role", after)
     }
 
     pub async fn cooperation_create(
@@ -552,7 +623,7 @@ impl Registry {
             Some(&CooperationWithMembers::of(&created, &input.municipality_codes, &input.region_codes)),
         )
         .await?;
-        finish!(self, w, "Cooperation", created, Entity, Column::Code)
+        finish!(w, "Cooperation", created)
     }
 
     pub async fn cooperation_update(
@@ -593,7 +664,7 @@ impl Registry {
         )
         .await?;
         w.audit("Cooperation", &after.code, Some(&before), Some(&after)).await?;
-        finish!(self, w, "Cooperation", after, Entity, Column::Code)
+        finish!(w, "Cooperation", after)
     }
 
     pub async fn cooperation_end(&self, intent: &Intent<'_>, input: &End) -> Outcome<cooperation::Model> {
@@ -613,9 +684,8 @@ impl Registry {
             input.expected_version,
         )
         .await?;
-        // Memberships end with the cooperation.
-        cooperation_member::Entity::update_many()
-            .col_expr(cooperation_member::Column::ValidTo, Expr::value(input.valid_to))
+        // Memberships end with the cooperation; ones that would start later are removed.
+        for member in cooperation_member::Entity::find()
             .filter(cooperation_member::Column::CooperationId.eq(before.id))
             .filter(overlaps(
                 cooperation_member::Column::ValidFrom,
@@ -623,10 +693,13 @@ impl Registry {
                 Some(input.valid_to),
                 None,
             ))
-            .exec(&w.txn)
-            .await?;
+            .all(&w.txn)
+            .await?
+        {
+            end_or_remove_member(&w.txn, &member, input.valid_to).await?;
+        }
         w.audit("Cooperation", &after.code, Some(&before), Some(&after)).await?;
-        finish!(self, w, "Cooperation", after, Entity, Column::Code)
+        finish!(w, "Cooperation", after)
     }
 
     pub async fn cooperation_members_set(
@@ -713,7 +786,7 @@ impl Registry {
             Some(&CooperationWithMembers::of(&after, &sorted(&input.municipality_codes), &sorted(&input.region_codes))),
         )
         .await?;
-        finish!(self, w, "Cooperation", after, Entity, Column::Code)
+        finish!(w, "Cooperation", after)
     }
 
     pub async fn framework_contract_create(
@@ -797,7 +870,7 @@ impl Registry {
         .await?;
         set_contract_links(&w.txn, created.id, Some(&region_ids), Some(&care_form_ids), Some(&provider_ids)).await?;
         w.audit("FrameworkContract", &created.code, None, Some(&created)).await?;
-        finish!(self, w, "FrameworkContract", created, Entity, Column::Code)
+        finish!(w, "FrameworkContract", created)
     }
 
     pub async fn framework_contract_update(
@@ -864,7 +937,7 @@ impl Registry {
         .await?;
         set_contract_links(&w.txn, before.id, None, care_form_ids.as_deref(), provider_ids.as_deref()).await?;
         w.audit("FrameworkContract", &after.code, Some(&before), Some(&after)).await?;
-        finish!(self, w, "FrameworkContract", after, Entity, Column::Code)
+        finish!(w, "FrameworkContract", after)
     }
 
     pub async fn framework_contract_end(&self, intent: &Intent<'_>, input: &End) -> Outcome<framework_contract::Model> {
@@ -885,7 +958,7 @@ impl Registry {
         )
         .await?;
         w.audit("FrameworkContract", &after.code, Some(&before), Some(&after)).await?;
-        finish!(self, w, "FrameworkContract", after, Entity, Column::Code)
+        finish!(w, "FrameworkContract", after)
     }
 
     pub async fn framework_contract_parties_set(
@@ -947,7 +1020,7 @@ impl Registry {
             Some(&Parties { version: after.version, party_regions: &after_parties }),
         )
         .await?;
-        finish!(self, w, "FrameworkContract", after, Entity, Column::Code)
+        finish!(w, "FrameworkContract", after)
     }
 
     pub async fn membership_change(
@@ -989,7 +1062,7 @@ impl Registry {
             Some(&Membership { version: after.version, region: Some(&target.code), from: input.valid_from }),
         )
         .await?;
-        finish!(self, w, "Municipality", after, Entity, Column::Code)
+        finish!(w, "Municipality", after)
     }
 
     pub async fn municipality_merge(
@@ -1147,6 +1220,25 @@ impl Registry {
                 .all(txn)
                 .await?
             {
+                if held.valid_from.is_some_and(|from| from >= input.date) {
+                    // Starts on or after the merger: the successor simply holds it.
+                    let moved = role::Model {
+                        holder_municipality_id: Some(successor.id),
+                        version: held.version + 1,
+                        ..held.clone()
+                    };
+                    guarded_update::<role::Entity>(
+                        txn,
+                        moved.clone().into_active_model().reset_all(),
+                        role::Column::Id,
+                        role::Column::Version,
+                        held.id,
+                        held.version,
+                    )
+                    .await?;
+                    w.audit("Role", &held.code, Some(&held), Some(&moved)).await?;
+                    continue;
+                }
                 let ended_role = role::Model { valid_to: Some(input.date), version: held.version + 1, ..held.clone() };
                 guarded_update::<role::Entity>(
                     txn,
@@ -1195,7 +1287,7 @@ impl Registry {
             w.audit("Municipality", &old.code, Some(old), Some(&ended_municipality)).await?;
         }
         let successor = Entity::find().filter(Column::Id.eq(successor.id)).one(txn).await?.unwrap_or(successor);
-        finish!(self, w, "Municipality", successor, Entity, Column::Code)
+        finish!(w, "Municipality", successor)
     }
 
     pub async fn provider_create(&self, intent: &Intent<'_>, input: &ProviderCreate) -> Outcome<provider::Model> {
@@ -1224,7 +1316,7 @@ impl Registry {
         .insert(&w.txn)
         .await?;
         w.audit("Provider", &created.code, None, Some(&created)).await?;
-        finish!(self, w, "Provider", created, Entity, Column::Code)
+        finish!(w, "Provider", created)
     }
 
     pub async fn provider_update(&self, intent: &Intent<'_>, input: &ProviderUpdate) -> Outcome<provider::Model> {
@@ -1258,7 +1350,7 @@ impl Registry {
         )
         .await?;
         w.audit("Provider", &after.code, Some(&before), Some(&after)).await?;
-        finish!(self, w, "Provider", after, Entity, Column::Code)
+        finish!(w, "Provider", after)
     }
 
     pub async fn care_form_create(&self, intent: &Intent<'_>, input: &CareFormCreate) -> Outcome<care_form::Model> {
@@ -1288,7 +1380,7 @@ impl Registry {
         .insert(&w.txn)
         .await?;
         w.audit("CareForm", &created.code, None, Some(&created)).await?;
-        finish!(self, w, "CareForm", created, Entity, Column::Code)
+        finish!(w, "CareForm", created)
     }
 
     pub async fn care_form_update(&self, intent: &Intent<'_>, input: &CareFormUpdate) -> Outcome<care_form::Model> {
@@ -1327,15 +1419,20 @@ impl Registry {
         )
         .await?;
         w.audit("CareForm", &after.code, Some(&before), Some(&after)).await?;
-        finish!(self, w, "CareForm", after, Entity, Column::Code)
+        finish!(w, "CareForm", after)
     }
 }
 
-fn role_target(cooperation_id: Option<i32>, region_id: Option<i32>) -> Target {
+/// Who may give or end a role: the lead of the one cooperation or region it
+/// is for; the operator alone for lead roles and for roles naming both.
+fn role_target(kind: RoleKind, cooperation_id: Option<i32>, region_id: Option<i32>) -> Target {
+    if super::policy::LEAD_KINDS.contains(&kind) {
+        return Target::OperatorOnly;
+    }
     match (cooperation_id, region_id) {
-        (Some(id), _) => Target::Cooperation(id),
+        (Some(id), None) => Target::Cooperation(id),
         (None, Some(id)) => Target::Region(id),
-        (None, None) => Target::OperatorOnly,
+        _ => Target::OperatorOnly,
     }
 }
 
@@ -1389,6 +1486,26 @@ fn overlaps<C: ColumnTrait>(valid_from: C, valid_to: C, from: Option<NaiveDate>,
 
 fn sorted(codes: &[String]) -> Vec<String> {
     codes.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+/// On PostgreSQL, locks the cooperation or region a role is for, so two
+/// concurrent assignments cannot both pass the overlap check.
+async fn lock_subject(
+    txn: &DatabaseTransaction,
+    cooperation_id: Option<i32>,
+    region_id: Option<i32>,
+) -> Result<(), DbErr> {
+    use sea_orm::ConnectionTrait;
+    if txn.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(()); // SQLite writers are serialised already
+    }
+    if let Some(id) = cooperation_id {
+        cooperation::Entity::find().filter(cooperation::Column::Id.eq(id)).lock_exclusive().one(txn).await?;
+    }
+    if let Some(id) = region_id {
+        region::Entity::find().filter(region::Column::Id.eq(id)).lock_exclusive().one(txn).await?;
+    }
+    Ok(())
 }
 
 /// The next free role code, `RL` and five digits.
@@ -1460,6 +1577,11 @@ async fn move_to_region(
             "a region change after this date is already recorded",
         ));
     }
+    let municipality =
+        municipality::Entity::find().filter(municipality::Column::Id.eq(municipality_id)).one(txn).await?;
+    if !municipality.is_some_and(|m| is_valid_on(m.valid_from, m.valid_to, date)) {
+        return Err(rejected(&["validFrom"], UserErrorCode::Invalid, "the municipality does not exist on that date"));
+    }
     let current = membership_on(txn, municipality_id, date).await?;
     let mut previous_code = None;
     if let Some(link) = &current {
@@ -1485,7 +1607,8 @@ async fn move_to_region(
         municipality_id: Set(municipality_id),
         region_id: Set(region_id),
         valid_from: Set(Some(date)),
-        valid_to: Set(None),
+        // A membership that was going to end (say at a merger) still ends then.
+        valid_to: Set(current.as_ref().and_then(|link| link.valid_to)),
         source: Set(w.source()),
         version: Set(1),
         ..Default::default()
