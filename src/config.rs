@@ -48,6 +48,9 @@ pub struct ServeArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub auth: AuthArgs,
+    /// How long shared caches may keep public query responses, e.g. 30s or 5m.
+    #[arg(long, env = "JEUGDREGIO_CACHE_MAX_AGE", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub cache_max_age: Duration,
 }
 
 /// How bearer tokens are verified. With no key, every token is refused.

@@ -1,25 +1,28 @@
 //! The HTTP surface: `/graphql` (POST, GET and GraphiQL), `/schema.graphql`,
 //! `/healthz`, `/readyz` and `/metrics`.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::parser::types::OperationType;
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{RawQuery, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use sha2::{Digest, Sha256};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{AuthError, Authenticator};
+use crate::auth::{Actor, AuthError, Authenticator};
 use crate::db::StatementCounter;
-use crate::graphql::RegistrySchema;
+use crate::graphql::{NOT_OVER_GET, RegistrySchema, RequestMeta};
 use crate::registry::Registry;
 
 /// Largest request body accepted (queries are small; this stops abuse).
@@ -33,11 +36,14 @@ pub struct AppState {
     pub registry: Registry,
     pub statements: StatementCounter,
     pub authenticator: Authenticator,
+    /// `max-age` of public query responses.
+    pub cache_max_age: Duration,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/schema.graphql", get(schema_sdl))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -56,21 +62,18 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
-    match authenticate(&state, &headers) {
-        Ok(actor) => GraphQLResponse::from(execute(&state, request.into_inner().data(actor)).await).into_response(),
-        Err(error) => unauthenticated(error),
-    }
+    run_graphql(&state, &headers, request.into_inner(), false).await
 }
 
 /// The caller's actor; a bad token is refused, never treated as anonymous.
-fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<crate::auth::Actor, AuthError> {
+fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Actor, AuthError> {
     let header = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("\u{fffd}"));
     state.authenticator.authenticate(header)
 }
 
 fn unauthenticated(error: AuthError) -> Response {
     let mut response = graphql_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &error.0);
-    response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
 }
 
@@ -82,32 +85,113 @@ async fn execute(state: &AppState, request: async_graphql::Request) -> async_gra
     tokio::task::unconstrained(state.schema.execute(request)).await
 }
 
+/// A weak ETag for a query's answer: the registry version, the day (the
+/// default `asOf`), the caller and the request itself.
+fn etag(version: i64, actor: &Actor, request: &async_graphql::Request) -> String {
+    let extensions: BTreeMap<&String, &async_graphql::Value> = request.extensions.iter().collect();
+    let mut hash = Sha256::new();
+    for part in [
+        version.to_string(),
+        crate::registry::today().to_string(),
+        actor.organisation().to_owned(),
+        actor.subject().to_owned(),
+        request.query.clone(),
+        request.operation_name.clone().unwrap_or_default(),
+        serde_json::to_string(&request.variables).unwrap_or_default(),
+        serde_json::to_string(&extensions).unwrap_or_default(),
+    ] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    format!("W/\"{}\"", &hex::encode(hash.finalize())[..32])
+}
+
+fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|candidate| {
+            candidate == etag || candidate == "*" || candidate.trim_start_matches("W/") == etag.trim_start_matches("W/")
+        })
+}
+
+/// Authenticates, answers a matching `If-None-Match` with 304 without
+/// executing, executes, and sets the caching headers.
+async fn run_graphql(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+    via_get: bool,
+) -> Response {
+    let actor = match authenticate(state, headers) {
+        Ok(actor) => actor,
+        Err(error) => return unauthenticated(error),
+    };
+    // Read before executing: an ETag may then name an older version than the
+    // body shows (costing the client one extra fetch later), never a newer one.
+    let etag = state.registry.registry_version().await.ok().map(|version| etag(version, &actor, &request));
+    let cache_control = if actor == Actor::Anonymous {
+        format!("public, max-age={}", state.cache_max_age.as_secs())
+    } else {
+        // Depends on the token: no shared cache may keep it.
+        "private, no-store".to_owned()
+    };
+    if via_get
+        && let Some(etag) = &etag
+        && matches_etag(headers, etag)
+    {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        set_header(&mut response, header::ETAG, etag);
+        set_header(&mut response, header::CACHE_CONTROL, &cache_control);
+        return response;
+    }
+    let meta = Arc::new(RequestMeta { via_get, ..Default::default() });
+    let result = execute(state, request.data(actor).data(meta.clone())).await;
+    let refused_over_get = result.errors.iter().any(|e| e.message == NOT_OVER_GET);
+    let cacheable = result.errors.is_empty() && meta.operation.get() == Some(&OperationType::Query);
+    let mut response = GraphQLResponse::from(result).into_response();
+    if refused_over_get {
+        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        set_header(&mut response, header::ALLOW, "POST");
+    }
+    match (&etag, cacheable) {
+        (Some(etag), true) => {
+            set_header(&mut response, header::ETAG, etag);
+            set_header(&mut response, header::CACHE_CONTROL, &cache_control);
+        }
+        _ => set_header(&mut response, header::CACHE_CONTROL, "no-store"),
+    }
+    response
+}
+
+fn set_header(response: &mut Response, name: header::HeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        response.headers_mut().insert(name, value);
+    }
+}
+
 /// GET serves GraphiQL to browsers and executes queries given as URL
-/// parameters otherwise. Mutations are never executed over GET: a GET must be
-/// safe to repeat, cache and prefetch.
+/// parameters otherwise. Mutations are never executed over GET.
 async fn graphql_get(State(state): State<AppState>, RawQuery(query_string): RawQuery, headers: HeaderMap) -> Response {
     let wants_html =
         headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
     let query_string = query_string.unwrap_or_default();
     if wants_html && query_string.is_empty() {
-        return Html(GraphiQLSource::build().endpoint("/graphql").title("jeugdregio").finish()).into_response();
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql/ws")
+                .title("jeugdregio")
+                .finish(),
+        )
+        .into_response();
     }
-    let request = match parse_get_request(&query_string) {
-        Ok(request) => request,
-        Err(message) => return graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
-    };
-    if !is_query_operation(&request) {
-        let mut response = graphql_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "mutations and subscriptions are not allowed over GET; use POST",
-        );
-        response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-        return response;
-    }
-    match authenticate(&state, &headers) {
-        Ok(actor) => GraphQLResponse::from(execute(&state, request.data(actor)).await).into_response(),
-        Err(error) => unauthenticated(error),
+    match parse_get_request(&query_string) {
+        Ok(request) => run_graphql(&state, &headers, request, true).await,
+        Err(message) => graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     }
 }
 
@@ -145,21 +229,12 @@ fn parse_get_request(query_string: &str) -> Result<async_graphql::Request, Strin
     Ok(request)
 }
 
-/// Whether the operation the request would run is a query. A document that
-/// does not parse counts as a query: execution then reports the syntax error.
-fn is_query_operation(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return true };
-    let operation_type = match (&document.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name).map(|op| op.node.ty),
-        // Without a name the executor refuses a multi-operation document, but
-        // only let it reach the executor when nothing in it could write.
-        (DocumentOperations::Multiple(operations), None) => {
-            return operations.values().all(|op| op.node.ty == OperationType::Query);
-        }
-    };
-    // An unknown operation name is reported by the executor.
-    operation_type.is_none_or(|ty| ty == OperationType::Query)
+/// Subscriptions over WebSocket (graphql-transport-ws, and the older
+/// graphql-ws protocol). Subscriptions are public reads, like queries.
+async fn graphql_ws(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| GraphQLWebSocket::new(stream, state.schema.clone(), protocol).serve())
 }
 
 fn graphql_error(status: StatusCode, code: &str, message: &str) -> Response {

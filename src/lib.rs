@@ -18,6 +18,8 @@ use crate::registry::Registry;
 pub struct Settings {
     pub database_url: String,
     pub auth: auth::AuthConfig,
+    /// `max-age` of public (anonymous) query responses.
+    pub cache_max_age: std::time::Duration,
 }
 
 /// Connects to the database, migrates it, seeds an empty registry and returns
@@ -35,5 +37,11 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         tracing::info!("seeded the national registry");
     }
     let registry = Registry::new(connection);
-    Ok(http::router(AppState { schema: build_schema(registry.clone()), registry, statements, authenticator }))
+    Ok(http::router(AppState {
+        schema: build_schema(registry.clone()),
+        registry,
+        statements,
+        authenticator,
+        cache_max_age: settings.cache_max_age,
+    }))
 }

@@ -14,8 +14,11 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => {
             tracing::info!(database = %db::redacted(&args.database.database_url), "opening the registry");
-            let settings =
-                jeugdregio::Settings { database_url: args.database.database_url.clone(), auth: args.auth.to_config()? };
+            let settings = jeugdregio::Settings {
+                database_url: args.database.database_url.clone(),
+                auth: args.auth.to_config()?,
+                cache_max_age: args.cache_max_age,
+            };
             let app = jeugdregio::app(&settings).await?;
             let listener = tokio::net::TcpListener::bind(args.listen).await?;
             tracing::info!("jeugdregio listening on http://{}/graphql", listener.local_addr()?);

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::collections::HashSet;
+
 use common::{TestApp, token};
 use serde_json::{Value, json};
 
@@ -753,4 +755,27 @@ async fn a_merger_is_seen_through_as_of_the_day_before_and_the_day_after() {
     for m in all["municipalities"]["nodes"].as_array().unwrap() {
         assert!(m["region"]["code"].is_string(), "{m}");
     }
+}
+
+#[tokio::test]
+async fn concurrent_retries_with_one_client_mutation_id_write_once() {
+    let app = TestApp::spawn().await;
+    let operator = token(None);
+    let document = document("roleAssign", "RoleAssignInput", "role");
+    let input = json!({ "kind": "CONTRACT_MANAGER", "holderCode": "GM0753", "cooperationCode": "SAMEN-VOOR-JEUGD",
+                        "careFormCode": "CRISIS", "validFrom": "2026-01-01", "clientMutationId": "assign-once" });
+    let before = app.audit_count().await;
+    let attempts = (0..5).map(|_| app.post_as(&operator, &document, json!({ "input": input })));
+    let results = futures::future::join_all(attempts).await;
+    let codes: HashSet<String> = results
+        .iter()
+        .map(|body| {
+            assert_eq!(body["data"]["roleAssign"]["userErrors"], json!([]), "{body}");
+            body["data"]["roleAssign"]["role"]["code"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(codes.len(), 1, "every attempt answers with the same role: {results:?}");
+    let fresh = results.iter().filter(|b| b["data"]["roleAssign"]["replayed"] == false).count();
+    assert_eq!(fresh, 1, "{results:?}");
+    assert_eq!(app.audit_count().await, before + 1);
 }

@@ -2,21 +2,33 @@
 //! DataLoaders that resolve relations in batches. Resolvers stay thin: they
 //! translate arguments, call the registry and wrap what it returns.
 
+mod changes;
 mod loaders;
 mod mutation;
+mod operation;
 mod query;
 mod scalars;
 mod types;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
+use async_graphql::{MergedObject, Schema};
 
 use crate::registry::{Registry, RegistryError};
+pub use changes::SubscriptionRoot;
 pub use loaders::RegistryLoader;
 pub use mutation::MutationRoot;
+pub use operation::{NOT_OVER_GET, RequestMeta};
 pub use query::QueryRoot;
 
-pub type RegistrySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+/// The query root: registry lookups and the change feed.
+#[derive(MergedObject, Default)]
+pub struct Query(QueryRoot, changes::ChangesQuery);
+
+pub type RegistrySchema = Schema<Query, MutationRoot, SubscriptionRoot>;
+
+/// Persisted queries kept in memory (least recently used are dropped first).
+pub const PERSISTED_QUERIES: usize = 1024;
 
 /// Deepest query accepted: the full registry with holders and contract parties fits well within it.
 pub const MAX_DEPTH: usize = 16;
@@ -28,7 +40,9 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 pub const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(5);
 
 pub fn build_schema(registry: Registry) -> RegistrySchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    Schema::build(Query::default(), MutationRoot, SubscriptionRoot)
+        .extension(operation::OperationGuard)
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)))
         .data(DataLoader::new(RegistryLoader::new(registry.clone()), tokio::spawn).delay(LOADER_DELAY))
         .data(registry)
         .limit_depth(MAX_DEPTH)
@@ -38,7 +52,7 @@ pub fn build_schema(registry: Registry) -> RegistrySchema {
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish().sdl()
+    Schema::build(Query::default(), MutationRoot, SubscriptionRoot).finish().sdl()
 }
 
 /// Turns a registry failure into a GraphQL error with a stable `extensions.code`;

@@ -168,6 +168,36 @@ pub struct MunicipalityUpdateInput {
     pub client_mutation_id: Option<String>,
 }
 
+/// A youth-care access point as the municipality's own system holds it: every field, absent = none.
+#[derive(InputObject, Default)]
+pub struct AccessPointEntry {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A municipality's whole public entry. Fields left out are cleared.
+#[derive(InputObject)]
+pub struct MunicipalitySyncInput {
+    pub code: String,
+    pub website: Option<String>,
+    pub access_point: Option<AccessPointEntry>,
+    pub client_mutation_id: Option<String>,
+}
+
+/// The result of `municipalitySync`.
+#[derive(SimpleObject)]
+pub struct MunicipalitySyncPayload {
+    pub client_mutation_id: Option<String>,
+    /// The entry after the sync; null when `userErrors` is not empty.
+    pub municipality: Option<Municipality>,
+    /// False when the registry already held exactly this entry: nothing was written.
+    pub changed: bool,
+    pub user_errors: Vec<UserError>,
+}
+
 /// Gives a role from a date.
 #[derive(InputObject)]
 pub struct RoleAssignInput {
@@ -378,6 +408,43 @@ impl MutationRoot {
         run!(ctx, "municipalityUpdate", input.client_mutation_id, municipality_update, command, |row| Municipality {
             row,
             as_of: today()
+        })
+    }
+
+    /// Makes the municipality's public entry equal to what its own system holds, writing only what
+    /// differs. Sending the same entry again changes nothing (no new version, no audit record, no
+    /// feed entry) and answers `changed: false`. Allowed for the municipality itself and the operator.
+    async fn municipality_sync(
+        &self,
+        ctx: &Context<'_>,
+        input: MunicipalitySyncInput,
+    ) -> Result<MunicipalitySyncPayload> {
+        let access = input.access_point.unwrap_or_default();
+        let entry = registry::MunicipalityEntry {
+            code: input.code,
+            website: input.website,
+            access_name: access.name,
+            access_phone: access.phone,
+            access_email: access.email,
+            access_website: access.website,
+            access_address: access.address,
+        };
+        let client_mutation_id = input.client_mutation_id;
+        let intent = Intent {
+            actor: actor(ctx),
+            mutation: "municipalitySync",
+            client_mutation_id: client_mutation_id.as_deref(),
+        };
+        let (result, changed) = match registry(ctx).municipality_sync(&intent, &entry).await {
+            Ok((written, changed)) => (Ok(written), changed),
+            Err(error) => (Err(error), false),
+        };
+        let o = outcome(client_mutation_id, result, |row| Municipality { row, as_of: today() })?;
+        Ok(MunicipalitySyncPayload {
+            client_mutation_id: o.client_mutation_id,
+            municipality: o.object,
+            changed,
+            user_errors: o.user_errors,
         })
     }
 

@@ -86,6 +86,9 @@ pub async fn serve(router: axum::Router) -> String {
     format!("http://{address}")
 }
 
+/// `max-age` the test service gives public responses.
+pub const CACHE_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The HS256 secret the test service verifies tokens with.
 pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
 
@@ -110,13 +113,21 @@ pub fn token(municipality: Option<&str>) -> String {
 
 impl TestApp {
     pub fn settings(&self) -> jeugdregio::Settings {
-        jeugdregio::Settings { database_url: self.database_url.clone(), auth: auth_config() }
+        jeugdregio::Settings {
+            database_url: self.database_url.clone(),
+            auth: auth_config(),
+            cache_max_age: CACHE_MAX_AGE,
+        }
     }
 
     /// A running service on a fresh, migrated and seeded database.
     pub async fn spawn() -> TestApp {
         let (database_url, database) = fresh_database().await;
-        let settings = jeugdregio::Settings { database_url: database_url.clone(), auth: auth_config() };
+        let settings = jeugdregio::Settings {
+            database_url: database_url.clone(),
+            auth: auth_config(),
+            cache_max_age: CACHE_MAX_AGE,
+        };
         let router = jeugdregio::app(&settings).await.expect("start the service");
         let base_url = serve(router).await;
         TestApp { base_url, database_url, client: reqwest::Client::new(), _database: database }

@@ -1,0 +1,220 @@
+//! The change feed over GraphQL: `changes` (poll with a cursor),
+//! `registryVersion` (has anything changed?) and the `registryChanged`
+//! subscription (the same changes, live, after a catch-up from a cursor).
+
+use std::time::Duration;
+
+use async_graphql::connection::{CursorType, OpaqueCursor};
+use async_graphql::{Context, Enum, InputObject, Json, Object, Result, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+
+use super::query::{CodeConnection, connection};
+use crate::registry::{self, PageRequest, Registry, RegistryError};
+
+/// How often a live subscription also looks for changes committed by other
+/// service instances (changes of this instance wake it at once).
+const POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// Changes delivered per database read while catching up.
+const CATCH_UP_BATCH: u64 = 200;
+
+/// The kinds of objects the feed reports.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectType {
+    Municipality,
+    Region,
+    Cooperation,
+    Role,
+    FrameworkContract,
+    CareForm,
+    Provider,
+}
+
+impl ObjectType {
+    fn name(self) -> &'static str {
+        match self {
+            ObjectType::Municipality => "Municipality",
+            ObjectType::Region => "Region",
+            ObjectType::Cooperation => "Cooperation",
+            ObjectType::Role => "Role",
+            ObjectType::FrameworkContract => "FrameworkContract",
+            ObjectType::CareForm => "CareForm",
+            ObjectType::Provider => "Provider",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        [
+            ObjectType::Municipality,
+            ObjectType::Region,
+            ObjectType::Cooperation,
+            ObjectType::Role,
+            ObjectType::FrameworkContract,
+            ObjectType::CareForm,
+            ObjectType::Provider,
+        ]
+        .into_iter()
+        .find(|t| t.name() == name)
+    }
+}
+
+/// What a change did to its object.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOperation {
+    Created,
+    Updated,
+    /// Its validity was ended (`validTo` set).
+    Ended,
+    Deleted,
+}
+
+/// Which changes you want.
+#[derive(InputObject, Default, Clone)]
+pub struct ChangeFilter {
+    pub object_types: Option<Vec<ObjectType>>,
+    /// Only changes of the objects with these codes.
+    pub codes: Option<Vec<String>>,
+    /// Only changes of objects that concern this region (its municipalities,
+    /// cooperations with members in it, roles for it, contracts it is party to).
+    pub region_code: Option<String>,
+}
+
+impl From<ChangeFilter> for registry::ChangeFilter {
+    fn from(f: ChangeFilter) -> Self {
+        registry::ChangeFilter {
+            object_types: f.object_types.map(|types| types.into_iter().map(|t| t.name().to_owned()).collect()),
+            codes: f.codes,
+            region_code: f.region_code,
+        }
+    }
+}
+
+/// One committed change, at its position in the feed.
+pub struct Change(pub entity::change_event::Model);
+
+fn cursor_of(position: i64) -> String {
+    OpaqueCursor(position.to_string()).encode_cursor()
+}
+
+/// The position inside a cursor returned by this API.
+fn position_of(cursor: &str) -> Result<i64, RegistryError> {
+    OpaqueCursor::<String>::decode_cursor(cursor)
+        .ok()
+        .and_then(|c| c.0.parse::<i64>().ok())
+        .ok_or_else(|| RegistryError::invalid("after", "after is not a cursor returned by this API"))
+}
+
+#[Object]
+impl Change {
+    /// Position in the feed: gap-free and strictly increasing.
+    async fn position(&self) -> i64 {
+        self.0.position
+    }
+    /// Resume point: pass it as `after` to get the changes after this one.
+    async fn cursor(&self) -> String {
+        cursor_of(self.0.position)
+    }
+    async fn committed_at(&self) -> DateTime<Utc> {
+        self.0.committed_at
+    }
+    async fn object_type(&self) -> Option<ObjectType> {
+        ObjectType::from_name(&self.0.object_type)
+    }
+    /// The object's code.
+    async fn code(&self) -> &str {
+        &self.0.object_code
+    }
+    async fn operation(&self) -> ChangeOperation {
+        match self.0.operation.as_str() {
+            "CREATED" => ChangeOperation::Created,
+            "ENDED" => ChangeOperation::Ended,
+            "DELETED" => ChangeOperation::Deleted,
+            _ => ChangeOperation::Updated,
+        }
+    }
+    /// The object's version after the change.
+    async fn version(&self) -> Option<i32> {
+        self.0.version
+    }
+    /// The object's stored state after the change (field names as stored; null when deleted).
+    async fn state(&self) -> Json<serde_json::Value> {
+        Json(serde_json::from_str(&self.0.state).unwrap_or_default())
+    }
+}
+
+#[derive(Default)]
+pub struct ChangesQuery;
+
+#[Object]
+impl ChangesQuery {
+    /// Everything that changed after `after`, oldest first. Keep the `cursor` of the
+    /// last change you processed and pass it as `after` next time: you will see
+    /// every change exactly once, in order. Without `after` you start at the beginning.
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ChangeFilter>,
+        #[graphql(desc = "Page size: default 50, at most 500.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last change you processed.")] after: Option<String>,
+    ) -> Result<CodeConnection<Change>> {
+        let after_position = after.as_deref().map(position_of).transpose()?.unwrap_or(0);
+        let request = PageRequest::new(first, after)?;
+        let page = ctx
+            .data_unchecked::<Registry>()
+            .changes(&filter.unwrap_or_default().into(), after_position, request.first)
+            .await?;
+        Ok(connection(page, &request, |c| c.position.to_string(), Change))
+    }
+
+    /// The position of the last committed change: a cheap "has anything changed?" check.
+    async fn registry_version(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(ctx.data_unchecked::<Registry>().registry_version().await?)
+    }
+}
+
+pub struct SubscriptionRoot;
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// Each change, after its transaction commits, in feed order. With `after`
+    /// (a change cursor) you first receive what you missed since then; without
+    /// it, changes from now on.
+    async fn registry_changed(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ChangeFilter>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Change>> {
+        let registry = ctx.data_unchecked::<Registry>().clone();
+        let filter: registry::ChangeFilter = filter.unwrap_or_default().into();
+        // Watch before reading, so a commit between the read and the wait still wakes us.
+        let mut commits = registry.watch_feed();
+        let mut position = match after.as_deref() {
+            Some(cursor) => position_of(cursor)?,
+            None => registry.registry_version().await?,
+        };
+        Ok(async_stream::stream! {
+            loop {
+                commits.borrow_and_update();
+                let page = match registry.changes(&filter, position, CATCH_UP_BATCH).await {
+                    Ok(page) => page,
+                    Err(error) => {
+                        tracing::warn!(?error, "change subscription stopped");
+                        break;
+                    }
+                };
+                for change in page.items {
+                    position = change.position;
+                    yield Change(change);
+                }
+                if page.has_next_page {
+                    continue;
+                }
+                tokio::select! {
+                    changed = commits.changed() => if changed.is_err() { break },
+                    _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                }
+            }
+        })
+    }
+}
