@@ -779,3 +779,23 @@ async fn concurrent_retries_with_one_client_mutation_id_write_once() {
     assert_eq!(fresh, 1, "{results:?}");
     assert_eq!(app.audit_count().await, before + 1);
 }
+
+#[tokio::test]
+async fn a_contract_update_that_only_changes_care_forms_is_audited_with_them() {
+    let app = TestApp::spawn().await;
+    let body = app
+        .post_as(
+            &token(None),
+            &document("frameworkContractUpdate", "FrameworkContractUpdateInput", "frameworkContract"),
+            json!({ "input": { "code": "GELDERLAND-JEUGDBESCHERMING", "expectedVersion": 1, "careFormCodes": ["JEUGDBESCHERMING", "JEUGDRECLASSERING"] } }),
+        )
+        .await;
+    assert_eq!(body["data"]["frameworkContractUpdate"]["userErrors"], json!([]), "{body}");
+    let audit = app
+        .query(r#"{ auditLog(filter: {objectCode: "GELDERLAND-JEUGDBESCHERMING"}) { nodes { changes { field old new } } } }"#, json!({}))
+        .await;
+    assert_eq!(
+        audit["auditLog"]["nodes"][0]["changes"],
+        json!([{ "field": "care_forms", "old": ["JEUGDBESCHERMING"], "new": ["JEUGDBESCHERMING", "JEUGDRECLASSERING"] }])
+    );
+}

@@ -935,8 +935,16 @@ impl Registry {
             input.expected_version,
         )
         .await?;
+        let links_before = contract_link_codes(&w.txn, before.id).await?;
         set_contract_links(&w.txn, before.id, None, care_form_ids.as_deref(), provider_ids.as_deref()).await?;
-        w.audit("FrameworkContract", &after.code, Some(&before), Some(&after)).await?;
+        let links_after = contract_link_codes(&w.txn, before.id).await?;
+        w.audit(
+            "FrameworkContract",
+            &after.code,
+            Some(&ContractWithLinks { contract: &before, links: links_before }),
+            Some(&ContractWithLinks { contract: &after, links: links_after }),
+        )
+        .await?;
         finish!(w, "FrameworkContract", after)
     }
 
@@ -1708,6 +1716,59 @@ impl<'a> CooperationWithMembers<'a> {
     fn of(cooperation: &'a cooperation::Model, municipalities: &'a [String], regions: &'a [String]) -> Self {
         Self { cooperation, member_municipalities: municipalities, member_regions: regions }
     }
+}
+
+/// Care-form and provider codes of a contract, sorted, for the audit log.
+#[derive(Serialize)]
+struct ContractLinks {
+    care_forms: Vec<String>,
+    providers: Vec<String>,
+}
+
+/// A contract row with its care forms and providers, as the audit log records it.
+#[derive(Serialize)]
+struct ContractWithLinks<'a> {
+    #[serde(flatten)]
+    contract: &'a framework_contract::Model,
+    #[serde(flatten)]
+    links: ContractLinks,
+}
+
+async fn contract_link_codes(txn: &DatabaseTransaction, contract_id: i32) -> Result<ContractLinks, DbErr> {
+    use sea_orm::sea_query::Query;
+    let care_forms: Vec<String> = care_form::Entity::find()
+        .select_only()
+        .column(care_form::Column::Code)
+        .filter(
+            care_form::Column::Id.in_subquery(
+                Query::select()
+                    .column(contract_care_form::Column::CareFormId)
+                    .from(contract_care_form::Entity)
+                    .and_where(contract_care_form::Column::ContractId.eq(contract_id))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(care_form::Column::Code)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let providers: Vec<String> = provider::Entity::find()
+        .select_only()
+        .column(provider::Column::Code)
+        .filter(
+            provider::Column::Id.in_subquery(
+                Query::select()
+                    .column(contract_provider::Column::ProviderId)
+                    .from(contract_provider::Entity)
+                    .and_where(contract_provider::Column::ContractId.eq(contract_id))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(provider::Column::Code)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(ContractLinks { care_forms, providers })
 }
 
 /// Replaces the contract's parties, care forms and/or providers (those given).
