@@ -79,6 +79,11 @@ async fn the_feed_lists_every_change_in_order_and_resumes_from_a_cursor() {
     let none = app.query(CHANGES, json!({ "after": nodes[2]["cursor"] })).await["changes"].clone();
     assert_eq!(none["nodes"], json!([]));
     assert_eq!(none["pageInfo"]["hasNextPage"], false);
+    // A registry version is a valid starting point too.
+    let from_version = app.query(CHANGES, json!({ "after": "2" })).await["changes"]["nodes"].clone();
+    assert_eq!(from_version[0]["position"], 3);
+    let bad = app.post(CHANGES, json!({ "after": "not-a-cursor" })).await;
+    assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad}");
 
     // Filters.
     let filtered = |filter: Value| {

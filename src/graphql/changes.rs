@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use async_graphql::connection::{CursorType, OpaqueCursor};
+use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, InputObject, Json, Object, Result, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
-use super::query::{CodeConnection, connection};
+use super::query::ConnectionTotals;
 use crate::registry::{self, PageRequest, Registry, RegistryError};
 
 /// How often a live subscription also looks for changes committed by other
@@ -92,17 +92,18 @@ impl From<ChangeFilter> for registry::ChangeFilter {
 /// One committed change, at its position in the feed.
 pub struct Change(pub entity::change_event::Model);
 
-fn cursor_of(position: i64) -> String {
-    OpaqueCursor(position.to_string()).encode_cursor()
+/// A feed cursor is the position in decimal, so a client that read the whole
+/// registry at `registryVersion` V can follow the feed from `after: "V"`.
+fn position_of(cursor: &str) -> Result<i64, RegistryError> {
+    cursor
+        .parse::<i64>()
+        .ok()
+        .filter(|p| *p >= 0)
+        .ok_or_else(|| RegistryError::invalid("after", "after must be a change cursor or a registryVersion"))
 }
 
-/// The position inside a cursor returned by this API.
-fn position_of(cursor: &str) -> Result<i64, RegistryError> {
-    OpaqueCursor::<String>::decode_cursor(cursor)
-        .ok()
-        .and_then(|c| c.0.parse::<i64>().ok())
-        .ok_or_else(|| RegistryError::invalid("after", "after is not a cursor returned by this API"))
-}
+/// Changes as a Relay connection whose cursors are feed positions.
+pub type ChangeConnection = Connection<String, Change, ConnectionTotals>;
 
 #[Object]
 impl Change {
@@ -112,7 +113,7 @@ impl Change {
     }
     /// Resume point: pass it as `after` to get the changes after this one.
     async fn cursor(&self) -> String {
-        cursor_of(self.0.position)
+        self.0.position.to_string()
     }
     async fn committed_at(&self) -> DateTime<Utc> {
         self.0.committed_at
@@ -149,21 +150,29 @@ pub struct ChangesQuery;
 impl ChangesQuery {
     /// Everything that changed after `after`, oldest first. Keep the `cursor` of the
     /// last change you processed and pass it as `after` next time: you will see
-    /// every change exactly once, in order. Without `after` you start at the beginning.
+    /// every change exactly once, in order. Without `after` you start at the
+    /// beginning; after reading the whole registry, start from the `registryVersion`
+    /// you read it at. `totalCount` counts all changes matching the filter.
     async fn changes(
         &self,
         ctx: &Context<'_>,
         filter: Option<ChangeFilter>,
         #[graphql(desc = "Page size: default 50, at most 500.")] first: Option<i32>,
-        #[graphql(desc = "Cursor of the last change you processed.")] after: Option<String>,
-    ) -> Result<CodeConnection<Change>> {
+        #[graphql(desc = "Cursor of the last change you processed, or a registryVersion.")] after: Option<String>,
+    ) -> Result<ChangeConnection> {
         let after_position = after.as_deref().map(position_of).transpose()?.unwrap_or(0);
-        let request = PageRequest::new(first, after)?;
+        let request = PageRequest::new(first, None)?;
         let page = ctx
             .data_unchecked::<Registry>()
             .changes(&filter.unwrap_or_default().into(), after_position, request.first)
             .await?;
-        Ok(connection(page, &request, |c| c.position.to_string(), Change))
+        let mut connection = Connection::with_additional_fields(
+            after_position > 0,
+            page.has_next_page,
+            ConnectionTotals { total_count: page.total_count },
+        );
+        connection.edges = page.items.into_iter().map(|c| Edge::new(c.position.to_string(), Change(c))).collect();
+        Ok(connection)
     }
 
     /// The position of the last committed change: a cheap "has anything changed?" check.
@@ -177,8 +186,8 @@ pub struct SubscriptionRoot;
 #[Subscription]
 impl SubscriptionRoot {
     /// Each change, after its transaction commits, in feed order. With `after`
-    /// (a change cursor) you first receive what you missed since then; without
-    /// it, changes from now on.
+    /// (a change cursor or a registryVersion) you first receive what you missed
+    /// since then; without it, changes from now on.
     async fn registry_changed(
         &self,
         ctx: &Context<'_>,

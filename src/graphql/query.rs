@@ -32,7 +32,7 @@ fn page_request(first: Option<i32>, after: Option<String>) -> Result<PageRequest
     Ok(PageRequest::new(first, after)?)
 }
 
-pub(super) fn connection<M, T>(
+fn connection<M, T>(
     page: Page<M>,
     request: &PageRequest,
     cursor: impl Fn(&M) -> String,
