@@ -38,6 +38,8 @@ pub struct AppState {
     pub authenticator: Authenticator,
     /// `max-age` of public query responses.
     pub cache_max_age: Duration,
+    /// Identifies this build's schema and version, for ETags.
+    pub build: String,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -85,12 +87,14 @@ async fn execute(state: &AppState, request: async_graphql::Request) -> async_gra
     tokio::task::unconstrained(state.schema.execute(request)).await
 }
 
-/// A weak ETag for a query's answer: the registry version, the day (the
-/// default `asOf`), the caller and the request itself.
-fn etag(version: i64, actor: &Actor, request: &async_graphql::Request) -> String {
+/// A weak ETag for a query's answer: the build (a deploy may answer the same
+/// query differently), the registry version, the day (the default `asOf`),
+/// the caller and the request itself.
+fn etag(build: &str, version: i64, actor: &Actor, request: &async_graphql::Request) -> String {
     let extensions: BTreeMap<&String, &async_graphql::Value> = request.extensions.iter().collect();
     let mut hash = Sha256::new();
     for part in [
+        build.to_owned(),
         version.to_string(),
         crate::registry::today().to_string(),
         actor.organisation().to_owned(),
@@ -113,9 +117,8 @@ fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .any(|candidate| {
-            candidate == etag || candidate == "*" || candidate.trim_start_matches("W/") == etag.trim_start_matches("W/")
-        })
+        // `*` is not honoured: it would answer 304 before knowing what the request is.
+        .any(|candidate| candidate.trim_start_matches("W/") == etag.trim_start_matches("W/"))
 }
 
 /// Authenticates, answers a matching `If-None-Match` with 304 without
@@ -132,7 +135,8 @@ async fn run_graphql(
     };
     // Read before executing: an ETag may then name an older version than the
     // body shows (costing the client one extra fetch later), never a newer one.
-    let etag = state.registry.registry_version().await.ok().map(|version| etag(version, &actor, &request));
+    let etag =
+        state.registry.registry_version().await.ok().map(|version| etag(&state.build, version, &actor, &request));
     let cache_control = if actor == Actor::Anonymous {
         format!("public, max-age={}", state.cache_max_age.as_secs())
     } else {
@@ -146,6 +150,7 @@ async fn run_graphql(
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         set_header(&mut response, header::ETAG, etag);
         set_header(&mut response, header::CACHE_CONTROL, &cache_control);
+        set_header(&mut response, header::VARY, "Authorization");
         return response;
     }
     let meta = Arc::new(RequestMeta { via_get, ..Default::default() });
@@ -164,6 +169,8 @@ async fn run_graphql(
         }
         _ => set_header(&mut response, header::CACHE_CONTROL, "no-store"),
     }
+    // The answer depends on the token: shared caches must key on it.
+    set_header(&mut response, header::VARY, "Authorization");
     response
 }
 

@@ -37,8 +37,15 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         tracing::info!("seeded the national registry");
     }
     let registry = Registry::new(connection);
+    let schema = build_schema(registry.clone());
+    let build = {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("{}\n{}", env!("CARGO_PKG_VERSION"), schema.sdl()));
+        hex::encode(&digest[..8])
+    };
     Ok(http::router(AppState {
-        schema: build_schema(registry.clone()),
+        schema,
+        build,
         registry,
         statements,
         authenticator,

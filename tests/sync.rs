@@ -15,7 +15,7 @@ const UPDATE: &str = r#"mutation($input: MunicipalityUpdateInput!) { municipalit
     municipality { code version } userErrors { field code message } } }"#;
 
 const CHANGES: &str = r#"query($after: String, $first: Int, $filter: ChangeFilter) {
-    changes(after: $after, first: $first, filter: $filter) { totalCount pageInfo { hasNextPage endCursor }
+    changes(after: $after, first: $first, filter: $filter) { totalCount resumeCursor pageInfo { hasNextPage endCursor }
       nodes { position cursor committedAt objectType code operation version state } } }"#;
 
 async fn set_website(app: &TestApp, as_token: &str, code: &str, website: &str) {
@@ -79,6 +79,7 @@ async fn the_feed_lists_every_change_in_order_and_resumes_from_a_cursor() {
     let none = app.query(CHANGES, json!({ "after": nodes[2]["cursor"] })).await["changes"].clone();
     assert_eq!(none["nodes"], json!([]));
     assert_eq!(none["pageInfo"]["hasNextPage"], false);
+    assert_eq!(none["resumeCursor"], nodes[2]["cursor"], "an empty page resumes where you were");
     // A registry version is a valid starting point too.
     let from_version = app.query(CHANGES, json!({ "after": "2" })).await["changes"]["nodes"].clone();
     assert_eq!(from_version[0]["position"], 3);
@@ -130,7 +131,9 @@ async fn a_poller_resuming_from_its_cursor_sees_every_concurrent_change_exactly_
         }
         seen
     };
+    let poller = tokio::time::timeout(std::time::Duration::from_secs(60), poller);
     let (_, seen) = tokio::join!(futures::future::join_all(writers), poller);
+    let seen = seen.expect("the poller saw all changes within 60 s (a skipped position would stall it)");
     let positions: Vec<i64> = seen.iter().map(|s| s.0).collect();
     assert_eq!(
         positions,
@@ -249,6 +252,9 @@ async fn get_queries_carry_an_etag_and_a_matching_if_none_match_gets_304() {
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
     assert!(etag.starts_with("W/\""), "{etag}");
     assert_eq!(first.headers()["cache-control"], format!("public, max-age={}", common::CACHE_MAX_AGE.as_secs()));
+    assert_eq!(first.headers()["vary"], "Authorization", "shared caches key on the token");
+    let star = get(Some("*".to_owned()), None).await;
+    assert_eq!(star.status(), 200, "If-None-Match: * is not honoured");
 
     let statements = app.statements().await;
     let again = get(Some(etag.clone()), None).await;
@@ -312,7 +318,7 @@ async fn automatic_persisted_queries_run_by_hash_over_get_but_never_a_mutation()
         .client
         .post(app.url("/graphql"))
         .header("authorization", format!("Bearer {}", token(None)))
-        .json(&json!({ "query": mutation, "extensions": mutation_extensions }))
+        .json(&json!({ "query": mutation, "variables": { "code": "APQ-STORED" }, "extensions": mutation_extensions }))
         .send()
         .await
         .unwrap()
@@ -325,12 +331,13 @@ async fn automatic_persisted_queries_run_by_hash_over_get_but_never_a_mutation()
         .client
         .get(app.url("/graphql"))
         .header("authorization", format!("Bearer {}", token(None)))
-        .query(&[("extensions", mutation_extensions.to_string().as_str())])
+        .query(&[("extensions", mutation_extensions.to_string().as_str()), ("variables", r#"{"code":"APQ-OVER-GET"}"#)])
         .send()
         .await
         .unwrap();
     assert_eq!(over_get.status(), 405);
     assert_eq!(app.audit_count().await, audit, "nothing was written");
+    assert!(app.query(r#"{ careForm(code: "APQ-OVER-GET") { code } }"#, json!({})).await["careForm"].is_null());
 }
 
 const SYNC: &str = r#"mutation($input: MunicipalitySyncInput!) { municipalitySync(input: $input) {

@@ -5,11 +5,10 @@
 use std::time::Duration;
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, InputObject, Json, Object, Result, Subscription};
+use async_graphql::{Context, Enum, InputObject, Json, Object, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
-use super::query::ConnectionTotals;
 use crate::registry::{self, PageRequest, Registry, RegistryError};
 
 /// How often a live subscription also looks for changes committed by other
@@ -102,8 +101,18 @@ fn position_of(cursor: &str) -> Result<i64, RegistryError> {
         .ok_or_else(|| RegistryError::invalid("after", "after must be a change cursor or a registryVersion"))
 }
 
+/// Extra fields of the change connection.
+#[derive(SimpleObject)]
+pub struct ChangeConnectionFields {
+    /// Number of changes matching the filter, over all pages.
+    pub total_count: u64,
+    /// Where to resume next time: the last change's cursor, or on an empty
+    /// page the `after` you sent. Store this one, never a null `endCursor`.
+    pub resume_cursor: String,
+}
+
 /// Changes as a Relay connection whose cursors are feed positions.
-pub type ChangeConnection = Connection<String, Change, ConnectionTotals>;
+pub type ChangeConnection = Connection<String, Change, ChangeConnectionFields>;
 
 #[Object]
 impl Change {
@@ -164,12 +173,13 @@ impl ChangesQuery {
         let request = PageRequest::new(first, None)?;
         let page = ctx
             .data_unchecked::<Registry>()
-            .changes(&filter.unwrap_or_default().into(), after_position, request.first)
+            .changes(&filter.unwrap_or_default().into(), after_position, request.first, true)
             .await?;
+        let resume = page.items.last().map_or(after_position, |c| c.position);
         let mut connection = Connection::with_additional_fields(
             after_position > 0,
             page.has_next_page,
-            ConnectionTotals { total_count: page.total_count },
+            ChangeConnectionFields { total_count: page.total_count, resume_cursor: resume.to_string() },
         );
         connection.edges = page.items.into_iter().map(|c| Edge::new(c.position.to_string(), Change(c))).collect();
         Ok(connection)
@@ -193,7 +203,7 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         filter: Option<ChangeFilter>,
         after: Option<String>,
-    ) -> Result<impl Stream<Item = Change>> {
+    ) -> Result<impl Stream<Item = Result<Change>>> {
         let registry = ctx.data_unchecked::<Registry>().clone();
         let filter: registry::ChangeFilter = filter.unwrap_or_default().into();
         // Watch before reading, so a commit between the read and the wait still wakes us.
@@ -205,20 +215,29 @@ impl SubscriptionRoot {
         Ok(async_stream::stream! {
             loop {
                 commits.borrow_and_update();
-                let page = match registry.changes(&filter, position, CATCH_UP_BATCH).await {
-                    Ok(page) => page,
+                // Read before the changes: everything up to this head is visible
+                // (positions become visible in order), so a filtered subscriber
+                // may skip to it instead of rescanning what it does not want.
+                let read = async {
+                    let head = registry.registry_version().await?;
+                    Ok::<_, RegistryError>((head, registry.changes(&filter, position, CATCH_UP_BATCH, false).await?))
+                };
+                let (head, page) = match read.await {
+                    Ok(read) => read,
                     Err(error) => {
-                        tracing::warn!(?error, "change subscription stopped");
+                        // Tell the client, so it reconnects with its last cursor instead of believing it is done.
+                        yield Err(error.into());
                         break;
                     }
                 };
                 for change in page.items {
                     position = change.position;
-                    yield Change(change);
+                    yield Ok(Change(change));
                 }
                 if page.has_next_page {
                     continue;
                 }
+                position = position.max(head);
                 tokio::select! {
                     changed = commits.changed() => if changed.is_err() { break },
                     _ = tokio::time::sleep(POLL_INTERVAL) => {}

@@ -198,12 +198,13 @@ impl Registry {
         Ok(head.unwrap_or(0))
     }
 
-    /// Changes after position `after`, in order.
+    /// Changes after position `after`, in order; `total_count` only when `count` is set.
     pub async fn changes(
         &self,
         filter: &ChangeFilter,
         after: i64,
         first: u64,
+        count: bool,
     ) -> Result<Page<change_event::Model>, RegistryError> {
         use change_event::Column;
         let mut condition = Condition::all();
@@ -217,7 +218,7 @@ impl Registry {
             condition = condition.add(Column::RegionCodes.contains(format!(";{region};")));
         }
         let select = change_event::Entity::find().filter(condition);
-        let total_count = sea_orm::PaginatorTrait::count(select.clone(), &self.db).await?;
+        let total_count = if count { sea_orm::PaginatorTrait::count(select.clone(), &self.db).await? } else { 0 };
         let mut items = select
             .filter(Column::Position.gt(after))
             .order_by_asc(Column::Position)

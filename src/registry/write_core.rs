@@ -173,7 +173,9 @@ impl Registry {
             DatabaseBackend::Sqlite => Some(self.sqlite_writer.clone().lock_owned().await),
             _ => None,
         };
-        let txn = self.db.begin().await?;
+        // READ COMMITTED whatever the server's default: the feed's head row
+        // lock relies on a blocked UPDATE seeing the committed value.
+        let txn = self.db.begin_with_config(Some(sea_orm::IsolationLevel::ReadCommitted), None).await?;
         let mut receipt = None;
         if let Some(id) = intent.client_mutation_id {
             let hash = fingerprint(input);
