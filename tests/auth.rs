@@ -126,3 +126,59 @@ async fn a_service_without_a_key_refuses_every_token() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
 }
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// A service verifying with a public key accepts tokens signed with its
+/// private key, and refuses an HS256 token "signed" with the public key
+/// (algorithm confusion) as well as a token signed by another key type.
+#[tokio::test]
+async fn public_key_verification_pins_the_algorithm() {
+    let app = TestApp::spawn().await;
+    for (public, private, algorithm, other_private, other_algorithm) in [
+        ("ed25519-public.pem", "ed25519-private.pem", Algorithm::EdDSA, "rsa-private.pem", Algorithm::RS256),
+        ("rsa-public.pem", "rsa-private.pem", Algorithm::RS256, "ed25519-private.pem", Algorithm::EdDSA),
+    ] {
+        let mut settings = app.settings();
+        settings.auth.secret = None;
+        settings.auth.public_key_pem = Some(fixture(public));
+        let service = common::serve(jeugdregio::app(&settings).await.unwrap()).await;
+        let sign = |pem: &str, alg: Algorithm| {
+            let key = match alg {
+                Algorithm::EdDSA => EncodingKey::from_ed_pem(fixture(pem).as_bytes()).unwrap(),
+                _ => EncodingKey::from_rsa_pem(fixture(pem).as_bytes()).unwrap(),
+            };
+            encode(&Header::new(alg), &claims(), &key).unwrap()
+        };
+        let ask = |token: String| {
+            let (app, service) = (&app, &service);
+            async move {
+                let response = app
+                    .client
+                    .post(format!("{service}/graphql"))
+                    .header("authorization", format!("Bearer {token}"))
+                    .json(&json!({ "query": VIEWER }))
+                    .send()
+                    .await
+                    .unwrap();
+                (response.status().as_u16(), response.json::<Value>().await.unwrap())
+            }
+        };
+        let (status, body) = ask(sign(private, algorithm)).await;
+        assert_eq!(status, 200, "{public}: {body}");
+        assert_eq!(body["data"]["viewer"]["municipalityCode"], "GM0772");
+
+        let confused = signed(claims(), &fixture(public), Algorithm::HS256);
+        let (status, body) = ask(confused).await;
+        assert_eq!(
+            (status, body["errors"][0]["extensions"]["code"].clone()),
+            (401, json!("UNAUTHENTICATED")),
+            "{public}: HS256 with the public key"
+        );
+
+        let (status, _) = ask(sign(other_private, other_algorithm)).await;
+        assert_eq!(status, 401, "{public}: a token of another key type");
+    }
+}
