@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
@@ -47,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/ws", get(graphql_ws))
         .route("/schema.graphql", get(schema_sdl))
+        .route("/graphiql/{file}", get(graphiql_asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -187,14 +187,7 @@ async fn graphql_get(State(state): State<AppState>, RawQuery(query_string): RawQ
         headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
     let query_string = query_string.unwrap_or_default();
     if wants_html && query_string.is_empty() {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql/ws")
-                .title("jeugdregio")
-                .finish(),
-        )
-        .into_response();
+        return Html(GRAPHIQL_PAGE).into_response();
     }
     match parse_get_request(&query_string) {
         Ok(request) => run_graphql(&state, &headers, request, true).await,
@@ -234,6 +227,22 @@ fn parse_get_request(query_string: &str) -> Result<async_graphql::Request, Strin
         }
     }
     Ok(request)
+}
+
+/// GraphiQL, served from the binary so it works without internet access.
+const GRAPHIQL_PAGE: &str = include_str!("../assets/graphiql/index.html");
+
+async fn graphiql_asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let (body, content_type): (&'static [u8], &str) = match file.as_str() {
+        "graphiql.min.js" => (include_bytes!("../assets/graphiql/graphiql.min.js"), "text/javascript"),
+        "graphiql.min.css" => (include_bytes!("../assets/graphiql/graphiql.min.css"), "text/css"),
+        "react.production.min.js" => (include_bytes!("../assets/graphiql/react.production.min.js"), "text/javascript"),
+        "react-dom.production.min.js" => {
+            (include_bytes!("../assets/graphiql/react-dom.production.min.js"), "text/javascript")
+        }
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
 }
 
 /// Subscriptions over WebSocket (graphql-transport-ws, and the older
