@@ -1771,6 +1771,25 @@ async fn contract_link_codes(txn: &DatabaseTransaction, contract_id: i32) -> Res
     Ok(ContractLinks { care_forms, providers })
 }
 
+/// Replaces the rows of one link table of a contract with links to `ids`.
+async fn replace_links<E>(
+    txn: &DatabaseTransaction,
+    contract_column: E::Column,
+    contract_id: i32,
+    ids: &[i32],
+    link: impl Fn(i32) -> E::ActiveModel,
+) -> Result<(), DbErr>
+where
+    E: EntityTrait,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+{
+    E::delete_many().filter(contract_column.eq(contract_id)).exec(txn).await?;
+    if !ids.is_empty() {
+        E::insert_many(ids.iter().map(|&id| link(id))).exec(txn).await?;
+    }
+    Ok(())
+}
+
 /// Replaces the contract's parties, care forms and/or providers (those given).
 async fn set_contract_links(
     txn: &DatabaseTransaction,
@@ -1780,49 +1799,46 @@ async fn set_contract_links(
     provider_ids: Option<&[i32]>,
 ) -> Result<(), DbErr> {
     if let Some(ids) = region_ids {
-        contract_party::Entity::delete_many()
-            .filter(contract_party::Column::ContractId.eq(contract_id))
-            .exec(txn)
-            .await?;
-        if !ids.is_empty() {
-            contract_party::Entity::insert_many(ids.iter().map(|&region_id| contract_party::ActiveModel {
+        replace_links::<contract_party::Entity>(
+            txn,
+            contract_party::Column::ContractId,
+            contract_id,
+            ids,
+            |region_id| contract_party::ActiveModel {
                 contract_id: Set(contract_id),
                 region_id: Set(region_id),
                 ..Default::default()
-            }))
-            .exec(txn)
-            .await?;
-        }
+            },
+        )
+        .await?;
     }
     if let Some(ids) = care_form_ids {
-        contract_care_form::Entity::delete_many()
-            .filter(contract_care_form::Column::ContractId.eq(contract_id))
-            .exec(txn)
-            .await?;
-        if !ids.is_empty() {
-            contract_care_form::Entity::insert_many(ids.iter().map(|&care_form_id| contract_care_form::ActiveModel {
+        replace_links::<contract_care_form::Entity>(
+            txn,
+            contract_care_form::Column::ContractId,
+            contract_id,
+            ids,
+            |care_form_id| contract_care_form::ActiveModel {
                 contract_id: Set(contract_id),
                 care_form_id: Set(care_form_id),
                 ..Default::default()
-            }))
-            .exec(txn)
-            .await?;
-        }
+            },
+        )
+        .await?;
     }
     if let Some(ids) = provider_ids {
-        contract_provider::Entity::delete_many()
-            .filter(contract_provider::Column::ContractId.eq(contract_id))
-            .exec(txn)
-            .await?;
-        if !ids.is_empty() {
-            contract_provider::Entity::insert_many(ids.iter().map(|&provider_id| contract_provider::ActiveModel {
+        replace_links::<contract_provider::Entity>(
+            txn,
+            contract_provider::Column::ContractId,
+            contract_id,
+            ids,
+            |provider_id| contract_provider::ActiveModel {
                 contract_id: Set(contract_id),
                 provider_id: Set(provider_id),
                 ..Default::default()
-            }))
-            .exec(txn)
-            .await?;
-        }
+            },
+        )
+        .await?;
     }
     Ok(())
 }
