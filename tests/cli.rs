@@ -71,3 +71,44 @@ async fn serve_creates_and_seeds_a_sqlite_file_once() {
     }
     assert!(dir.path().join("jeugdregio.sqlite").exists());
 }
+
+#[test]
+fn the_token_command_prints_a_token_the_service_accepts() {
+    let secret = "cli-test-secret-that-is-long-enough-123";
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_jeugdregio"))
+            .args(args)
+            .env("JEUGDREGIO_JWT_SECRET", secret)
+            .env_remove("JEUGDREGIO_JWT_ISSUER")
+            .env_remove("JEUGDREGIO_JWT_AUDIENCE")
+            .output()
+            .expect("run jeugdregio token")
+    };
+    let authenticator = jeugdregio::auth::Authenticator::new(&jeugdregio::auth::AuthConfig {
+        secret: Some(secret.into()),
+        public_key_pem: None,
+        issuer: "jeugdregio".into(),
+        audience: "jeugdregio".into(),
+    })
+    .unwrap();
+    let token_of = |output: std::process::Output| {
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        format!("Bearer {}", String::from_utf8(output.stdout).unwrap().trim())
+    };
+    let municipality =
+        token_of(run(&["token", "--municipality", "GM0772", "--sub", "dev@example.org", "--ttl", "10m"]));
+    assert_eq!(
+        authenticator.authenticate(Some(&municipality)),
+        Ok(jeugdregio::auth::Actor::Municipality { code: "GM0772".into(), subject: "dev@example.org".into() })
+    );
+    let admin = token_of(run(&["token", "--admin"]));
+    assert!(matches!(authenticator.authenticate(Some(&admin)), Ok(jeugdregio::auth::Actor::Operator { .. })));
+
+    let without_secret = Command::new(env!("CARGO_BIN_EXE_jeugdregio"))
+        .args(["token", "--admin"])
+        .env_remove("JEUGDREGIO_JWT_SECRET")
+        .output()
+        .unwrap();
+    assert!(!without_secret.status.success());
+    assert!(String::from_utf8_lossy(&without_secret.stderr).contains("JEUGDREGIO_JWT_SECRET"));
+}
