@@ -296,17 +296,22 @@ async fn every_mutation_is_allowed_exactly_for_who_the_policy_names() {
         let document = document(case.mutation, case.document, case.object);
         let callers =
             [Caller::Anonymous, Caller::BadToken, Caller::Other, Caller::Itself, Caller::Lead, Caller::Operator];
-        for (attempt, (caller, expect)) in callers.into_iter().zip(case.expect).enumerate() {
+        // Every bad-token variant is tried against every mutation.
+        let mut attempts: Vec<(Caller, Expect, Option<String>)> = Vec::new();
+        for (caller, expect) in callers.into_iter().zip(case.expect) {
+            let authorizations = match caller {
+                Caller::Anonymous => vec![None],
+                Caller::BadToken => common::bad_authorizations().into_iter().map(Some).collect(),
+                Caller::Other => vec![Some(format!("Bearer {}", token(Some(case.other))))],
+                Caller::Itself => vec![Some(format!("Bearer {}", token(Some(case.itself))))],
+                Caller::Lead => vec![Some(format!("Bearer {}", token(Some(case.lead))))],
+                Caller::Operator => vec![Some(format!("Bearer {}", token(None)))],
+            };
+            attempts.extend(authorizations.into_iter().map(|a| (caller, expect, a)));
+        }
+        for (attempt, (caller, expect, authorization)) in attempts.into_iter().enumerate() {
             let before_version = version(&app, case.version_query).await;
             let before_audit = app.audit_count().await;
-            let authorization = match caller {
-                Caller::Anonymous => None,
-                Caller::BadToken => Some("Bearer not-a-token".to_owned()),
-                Caller::Other => Some(format!("Bearer {}", token(Some(case.other)))),
-                Caller::Itself => Some(format!("Bearer {}", token(Some(case.itself)))),
-                Caller::Lead => Some(format!("Bearer {}", token(Some(case.lead)))),
-                Caller::Operator => Some(format!("Bearer {}", token(None))),
-            };
             let input = (case.input)(attempt, before_version);
             let (status, body) = app.send(authorization.as_deref(), &document, json!({ "input": input })).await;
             let what = format!("{} by {caller:?}: {body}", case.mutation);
@@ -569,6 +574,90 @@ async fn bad_input_is_refused_field_by_field_and_writes_nothing() {
             "careFormCreate",
             json!({ "code": "CF-1", "name": "", "nameEn": "x" }),
             json!(["name"]),
+            "INVALID",
+        ),
+        (
+            doc("careFormUpdate", "CareFormUpdateInput", "careForm"),
+            "careFormUpdate",
+            json!({ "code": "CRISIS", "expectedVersion": 1, "nameEn": " " }),
+            json!(["nameEn"]),
+            "INVALID",
+        ),
+        (
+            doc("careFormUpdate", "CareFormUpdateInput", "careForm"),
+            "careFormUpdate",
+            json!({ "code": "CRISIS", "expectedVersion": 5, "nameEn": "Crisis" }),
+            json!(["expectedVersion"]),
+            "CONFLICT",
+        ),
+        (
+            doc("providerUpdate", "ProviderUpdateInput", "provider"),
+            "providerUpdate",
+            json!({ "code": "BJ-BRABANT", "expectedVersion": 1, "website": "mailto:x@y.nl" }),
+            json!(["website"]),
+            "INVALID",
+        ),
+        (
+            doc("roleAssign", "RoleAssignInput", "role"),
+            "roleAssign",
+            json!({ "kind": "CONTRACT_MANAGER", "holderCode": "GM0772", "cooperationCode": "JENS", "validFrom": "2026-01-01", "note": "n".repeat(2001) }),
+            json!(["note"]),
+            "INVALID",
+        ),
+        (
+            doc("roleAssign", "RoleAssignInput", "role"),
+            "roleAssign",
+            json!({ "kind": "CONTRACT_MANAGER", "holderCode": "JZ39", "cooperationCode": "JENS", "validFrom": "2026-01-01" }),
+            json!(["holderCode"]),
+            "INVALID",
+        ),
+        (
+            doc("cooperationEnd", "EndInput", "cooperation"),
+            "cooperationEnd",
+            json!({ "code": "JENS", "expectedVersion": 3, "validTo": "2030-01-01" }),
+            json!(["expectedVersion"]),
+            "CONFLICT",
+        ),
+        (
+            doc("cooperationMembersSet", "CooperationMembersSetInput", "cooperation"),
+            "cooperationMembersSet",
+            json!({ "code": "JENS", "expectedVersion": 1, "regionCodes": ["JZ40"] }),
+            json!(["regionCodes"]),
+            "NOT_FOUND",
+        ),
+        (
+            doc("frameworkContractUpdate", "FrameworkContractUpdateInput", "frameworkContract"),
+            "frameworkContractUpdate",
+            json!({ "code": "VNG-GENDERKLINIEKEN", "expectedVersion": 1, "validFrom": "2026-01-01", "validTo": "2025-01-01" }),
+            json!(["validTo"]),
+            "INVALID",
+        ),
+        (
+            doc("frameworkContractEnd", "EndInput", "frameworkContract"),
+            "frameworkContractEnd",
+            json!({ "code": "NOPE", "expectedVersion": 1, "validTo": "2030-01-01" }),
+            json!(["code"]),
+            "NOT_FOUND",
+        ),
+        (
+            doc("frameworkContractPartiesSet", "FrameworkContractPartiesSetInput", "frameworkContract"),
+            "frameworkContractPartiesSet",
+            json!({ "code": "VNG-GENDERKLINIEKEN", "expectedVersion": 1, "regionCodes": ["JZ39", "JZ99"] }),
+            json!(["regionCodes"]),
+            "NOT_FOUND",
+        ),
+        (
+            doc("municipalityMerge", "MunicipalityMergeInput", "municipality"),
+            "municipalityMerge",
+            json!({ "municipalityCodes": [], "successorCode": "GM9990", "successorName": "x", "provinceCode": "PV30", "date": "2027-01-01" }),
+            json!(["municipalityCodes"]),
+            "INVALID",
+        ),
+        (
+            doc("municipalityMerge", "MunicipalityMergeInput", "municipality"),
+            "municipalityMerge",
+            json!({ "municipalityCodes": ["GM0772", "GM0014"], "successorCode": "GM9990", "successorName": "x", "provinceCode": "PV30", "date": "2027-01-01" }),
+            json!(["regionCode"]),
             "INVALID",
         ),
     ];

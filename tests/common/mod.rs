@@ -111,6 +111,28 @@ pub fn token(municipality: Option<&str>) -> String {
     issue_token(&auth_config(), "tester@example.org", token_for, 3600).unwrap()
 }
 
+/// Authorization headers that must be refused: garbage, expired, wrong audience, `alg: none`.
+pub fn bad_authorizations() -> Vec<String> {
+    use base64::Engine;
+    use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+    let now = chrono::Utc::now().timestamp();
+    let claims = |exp: i64, aud: &str| json!({ "iss": "jeugdregio", "aud": aud, "sub": "x", "exp": exp, "scope": "registry:admin" });
+    let sign = |claims: Value| {
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(TEST_SECRET.as_bytes())).unwrap()
+    };
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    vec![
+        "Bearer not-a-token".to_owned(),
+        format!("Bearer {}", sign(claims(now - 3600, "jeugdregio"))),
+        format!("Bearer {}", sign(claims(now + 3600, "elsewhere"))),
+        format!(
+            "Bearer {}.{}.",
+            b64(r#"{"alg":"none","typ":"JWT"}"#),
+            b64(&claims(now + 3600, "jeugdregio").to_string())
+        ),
+    ]
+}
+
 impl TestApp {
     pub fn settings(&self) -> jeugdregio::Settings {
         jeugdregio::Settings {
