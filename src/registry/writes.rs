@@ -988,22 +988,13 @@ impl Registry {
         )
         .await?;
         check_version(input.expected_version, before.version)?;
-        let before_parties: Vec<String> = region::Entity::find()
-            .select_only()
-            .column(region::Column::Code)
-            .filter(
-                region::Column::Id.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(contract_party::Column::RegionId)
-                        .from(contract_party::Entity)
-                        .and_where(contract_party::Column::ContractId.eq(before.id))
-                        .to_owned(),
-                ),
-            )
-            .order_by_asc(region::Column::Code)
-            .into_tuple()
-            .all(&w.txn)
-            .await?;
+        let before_parties = linked_codes::<region::Entity, contract_party::Entity>(
+            &w.txn,
+            (region::Column::Id, region::Column::Code),
+            (contract_party::Column::RegionId, contract_party::Column::ContractId),
+            before.id,
+        )
+        .await?;
         let after = framework_contract::Model { version: before.version + 1, ..before.clone() };
         guarded_update::<Entity>(
             &w.txn,
@@ -1735,40 +1726,37 @@ struct ContractWithLinks<'a> {
 }
 
 async fn contract_link_codes(txn: &DatabaseTransaction, contract_id: i32) -> Result<ContractLinks, DbErr> {
-    use sea_orm::sea_query::Query;
-    let care_forms: Vec<String> = care_form::Entity::find()
-        .select_only()
-        .column(care_form::Column::Code)
-        .filter(
-            care_form::Column::Id.in_subquery(
-                Query::select()
-                    .column(contract_care_form::Column::CareFormId)
-                    .from(contract_care_form::Entity)
-                    .and_where(contract_care_form::Column::ContractId.eq(contract_id))
-                    .to_owned(),
-            ),
+    Ok(ContractLinks {
+        care_forms: linked_codes::<care_form::Entity, contract_care_form::Entity>(
+            txn,
+            (care_form::Column::Id, care_form::Column::Code),
+            (contract_care_form::Column::CareFormId, contract_care_form::Column::ContractId),
+            contract_id,
         )
-        .order_by_asc(care_form::Column::Code)
-        .into_tuple()
-        .all(txn)
-        .await?;
-    let providers: Vec<String> = provider::Entity::find()
-        .select_only()
-        .column(provider::Column::Code)
-        .filter(
-            provider::Column::Id.in_subquery(
-                Query::select()
-                    .column(contract_provider::Column::ProviderId)
-                    .from(contract_provider::Entity)
-                    .and_where(contract_provider::Column::ContractId.eq(contract_id))
-                    .to_owned(),
-            ),
+        .await?,
+        providers: linked_codes::<provider::Entity, contract_provider::Entity>(
+            txn,
+            (provider::Column::Id, provider::Column::Code),
+            (contract_provider::Column::ProviderId, contract_provider::Column::ContractId),
+            contract_id,
         )
-        .order_by_asc(provider::Column::Code)
-        .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(ContractLinks { care_forms, providers })
+        .await?,
+    })
+}
+
+/// Sorted codes of the rows of `T` linked to a contract through link table `L`.
+async fn linked_codes<T: EntityTrait, L: EntityTrait>(
+    txn: &DatabaseTransaction,
+    (id, code): (T::Column, T::Column),
+    (link_target, link_contract): (L::Column, L::Column),
+    contract_id: i32,
+) -> Result<Vec<String>, DbErr> {
+    let linked = sea_orm::sea_query::Query::select()
+        .column(link_target)
+        .from(L::default())
+        .and_where(link_contract.eq(contract_id))
+        .to_owned();
+    T::find().select_only().column(code).filter(id.in_subquery(linked)).order_by_asc(code).into_tuple().all(txn).await
 }
 
 /// Replaces the rows of one link table of a contract with links to `ids`.
