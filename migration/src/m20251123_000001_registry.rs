@@ -58,7 +58,8 @@ pub(crate) async fn create(manager: &SchemaManager<'_>, spec: TableSpec) -> Resu
     Ok(())
 }
 
-fn col(name: &str) -> Alias {
+/// A table or column name.
+pub(crate) fn col(name: &str) -> Alias {
     Alias::new(name)
 }
 

@@ -2,12 +2,10 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::m20251123_000001_registry::col;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn col(name: &str) -> Alias {
-    Alias::new(name)
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
