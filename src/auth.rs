@@ -10,6 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 
+use crate::codes::MunicipalityCode;
+
 /// The scope that makes a caller the registry operator.
 pub const ADMIN_SCOPE: &str = "registry:admin";
 
@@ -149,7 +151,7 @@ impl Authenticator {
             return Ok(Actor::Operator { subject: claims.sub });
         }
         match claims.municipality {
-            Some(code) if crate::registry::is_municipality_code(&code) => {
+            Some(code) if MunicipalityCode::is_valid(&code) => {
                 Ok(Actor::Municipality { code, subject: claims.sub })
             }
             Some(_) => Err(AuthError("the municipality claim is not a CBS code such as GM0772".into())),

@@ -21,7 +21,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::{Actor, AuthError, Authenticator};
 use crate::db::StatementCounter;
-use crate::graphql::{NOT_OVER_GET, RegistrySchema, RequestMeta};
+use crate::graphql::{ErrorCode, RegistrySchema, RequestMeta};
 use crate::registry::Registry;
 
 /// Largest request body accepted (queries are small; this stops abuse).
@@ -74,7 +74,7 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Actor, AuthErro
 }
 
 fn unauthenticated(error: AuthError) -> Response {
-    let mut response = graphql_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &error.0);
+    let mut response = graphql_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, &error.0);
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
 }
@@ -155,7 +155,7 @@ async fn run_graphql(
     }
     let meta = Arc::new(RequestMeta { via_get, ..Default::default() });
     let result = execute(state, request.data(actor).data(meta.clone())).await;
-    let refused_over_get = result.errors.iter().any(|e| e.message == NOT_OVER_GET);
+    let refused_over_get = result.errors.iter().any(|e| ErrorCode::MethodNotAllowed.is_on(e));
     let cacheable = result.errors.is_empty() && meta.operation.get() == Some(&OperationType::Query);
     let mut response = GraphQLResponse::from(result).into_response();
     if refused_over_get {
@@ -191,7 +191,7 @@ async fn graphql_get(State(state): State<AppState>, RawQuery(query_string): RawQ
     }
     match parse_get_request(&query_string) {
         Ok(request) => run_graphql(&state, &headers, request, true).await,
-        Err(message) => graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
+        Err(message) => graphql_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, &message),
     }
 }
 
@@ -253,8 +253,8 @@ async fn graphql_ws(State(state): State<AppState>, protocol: GraphQLProtocol, up
         .on_upgrade(move |stream| GraphQLWebSocket::new(stream, state.schema.clone(), protocol).serve())
 }
 
-fn graphql_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+fn graphql_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 

@@ -3,6 +3,7 @@
 //! builds the application so tests can start the very same router.
 
 pub mod auth;
+pub mod codes;
 pub mod config;
 pub mod db;
 pub mod graphql;

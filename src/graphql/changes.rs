@@ -29,36 +29,39 @@ pub enum ObjectType {
     Provider,
 }
 
-impl ObjectType {
-    fn name(self) -> &'static str {
-        match self {
-            ObjectType::Municipality => "Municipality",
-            ObjectType::Region => "Region",
-            ObjectType::Cooperation => "Cooperation",
-            ObjectType::Role => "Role",
-            ObjectType::FrameworkContract => "FrameworkContract",
-            ObjectType::CareForm => "CareForm",
-            ObjectType::Provider => "Provider",
+impl From<ObjectType> for registry::ObjectType {
+    fn from(t: ObjectType) -> Self {
+        match t {
+            ObjectType::Municipality => Self::Municipality,
+            ObjectType::Region => Self::Region,
+            ObjectType::Cooperation => Self::Cooperation,
+            ObjectType::Role => Self::Role,
+            ObjectType::FrameworkContract => Self::FrameworkContract,
+            ObjectType::CareForm => Self::CareForm,
+            ObjectType::Provider => Self::Provider,
         }
     }
+}
 
-    fn from_name(name: &str) -> Option<Self> {
-        [
-            ObjectType::Municipality,
-            ObjectType::Region,
-            ObjectType::Cooperation,
-            ObjectType::Role,
-            ObjectType::FrameworkContract,
-            ObjectType::CareForm,
-            ObjectType::Provider,
-        ]
-        .into_iter()
-        .find(|t| t.name() == name)
+impl ObjectType {
+    /// The feed never reports provinces (they are not written through the API).
+    fn of(t: registry::ObjectType) -> Option<Self> {
+        Some(match t {
+            registry::ObjectType::Municipality => Self::Municipality,
+            registry::ObjectType::Region => Self::Region,
+            registry::ObjectType::Cooperation => Self::Cooperation,
+            registry::ObjectType::Role => Self::Role,
+            registry::ObjectType::FrameworkContract => Self::FrameworkContract,
+            registry::ObjectType::CareForm => Self::CareForm,
+            registry::ObjectType::Provider => Self::Provider,
+            registry::ObjectType::Province => return None,
+        })
     }
 }
 
 /// What a change did to its object.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::registry::ChangeOperation")]
 pub enum ChangeOperation {
     Created,
     Updated,
@@ -81,7 +84,7 @@ pub struct ChangeFilter {
 impl From<ChangeFilter> for registry::ChangeFilter {
     fn from(f: ChangeFilter) -> Self {
         registry::ChangeFilter {
-            object_types: f.object_types.map(|types| types.into_iter().map(|t| t.name().to_owned()).collect()),
+            object_types: f.object_types.map(|types| types.into_iter().map(Into::into).collect()),
             codes: f.codes,
             region_code: f.region_code,
         }
@@ -128,19 +131,14 @@ impl Change {
         self.0.committed_at
     }
     async fn object_type(&self) -> Option<ObjectType> {
-        ObjectType::from_name(&self.0.object_type)
+        registry::ObjectType::parse(&self.0.object_type).and_then(ObjectType::of)
     }
     /// The object's code.
     async fn code(&self) -> &str {
         &self.0.object_code
     }
     async fn operation(&self) -> ChangeOperation {
-        match self.0.operation.as_str() {
-            "CREATED" => ChangeOperation::Created,
-            "ENDED" => ChangeOperation::Ended,
-            "DELETED" => ChangeOperation::Deleted,
-            _ => ChangeOperation::Updated,
-        }
+        registry::ChangeOperation::parse(&self.0.operation).unwrap_or(registry::ChangeOperation::Updated).into()
     }
     /// The object's version after the change.
     async fn version(&self) -> Option<i32> {

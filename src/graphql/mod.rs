@@ -3,6 +3,7 @@
 //! translate arguments, call the registry and wrap what it returns.
 
 mod changes;
+mod errors;
 mod loaders;
 mod mutation;
 mod operation;
@@ -14,8 +15,10 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
 use async_graphql::{MergedObject, Schema};
 
-use crate::registry::{Registry, RegistryError};
+use crate::registry::Registry;
 pub use changes::SubscriptionRoot;
+pub use errors::ErrorCode;
+pub(crate) use errors::registry_error;
 pub use loaders::RegistryLoader;
 pub use mutation::MutationRoot;
 pub use operation::{NOT_OVER_GET, RequestMeta};
@@ -53,28 +56,4 @@ pub fn build_schema(registry: Registry) -> RegistrySchema {
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
     Schema::build(Query::default(), MutationRoot, SubscriptionRoot).finish().sdl()
-}
-
-/// Turns a registry failure into a GraphQL error with a stable `extensions.code`;
-/// database detail is logged and never shown to the caller.
-pub(crate) fn registry_error(error: &RegistryError) -> async_graphql::Error {
-    use async_graphql::ErrorExtensions;
-    match error {
-        RegistryError::InvalidArgument { argument, message } => {
-            async_graphql::Error::new(message.clone()).extend_with(|_, e| {
-                e.set("code", "BAD_USER_INPUT");
-                e.set("argument", *argument);
-            })
-        }
-        RegistryError::Database(db) => {
-            tracing::error!(error = %db, "database error");
-            async_graphql::Error::new("internal error").extend_with(|_, e| e.set("code", "INTERNAL_SERVER_ERROR"))
-        }
-    }
-}
-
-impl From<RegistryError> for async_graphql::Error {
-    fn from(error: RegistryError) -> Self {
-        registry_error(&error)
-    }
 }

@@ -3,9 +3,10 @@
 //! or authorisation is a GraphQL error with `extensions.code`
 //! (`UNAUTHENTICATED`, `FORBIDDEN`). Rules live in the registry.
 
-use async_graphql::{Context, Enum, ErrorExtensions, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 
+use super::ErrorCode;
 use super::scalars::Date;
 use super::types::*;
 use crate::auth::Actor;
@@ -86,10 +87,10 @@ fn outcome<M, T>(
             replayed: false,
         }),
         Err(WriteError::Unauthenticated(message)) => {
-            Err(async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "UNAUTHENTICATED")))
+            Err(ErrorCode::Unauthenticated.error(message))
         }
         Err(WriteError::Forbidden(message)) => {
-            Err(async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "FORBIDDEN")))
+            Err(ErrorCode::Forbidden.error(message))
         }
         Err(WriteError::Failed(error)) => Err(error.into()),
     }

@@ -82,7 +82,7 @@ impl Extension for OperationGuardExtension {
         if refused {
             let mut error = ServerError::new(NOT_OVER_GET, None);
             let mut extensions = ErrorExtensionValues::default();
-            extensions.set("code", Value::from("METHOD_NOT_ALLOWED"));
+            extensions.set("code", Value::from(super::ErrorCode::MethodNotAllowed.as_str()));
             error.extensions = Some(extensions);
             return Err(error);
         }

@@ -179,8 +179,7 @@ pub(super) async fn append<C: ConnectionTrait>(txn: &C, changes: &[PendingChange
 /// Which changes a reader wants.
 #[derive(Debug, Clone, Default)]
 pub struct ChangeFilter {
-    /// GraphQL type names: `Municipality`, `Role`, ...
-    pub object_types: Option<Vec<String>>,
+    pub object_types: Option<Vec<super::ObjectType>>,
     pub codes: Option<Vec<String>>,
     pub region_code: Option<String>,
 }
@@ -209,7 +208,7 @@ impl Registry {
         use change_event::Column;
         let mut condition = Condition::all();
         if let Some(types) = &filter.object_types {
-            condition = condition.add(Column::ObjectType.is_in(types.iter().map(String::as_str)));
+            condition = condition.add(Column::ObjectType.is_in(types.iter().map(|t| t.as_str())));
         }
         if let Some(codes) = &filter.codes {
             condition = condition.add(Column::ObjectCode.is_in(codes.iter().map(String::as_str)));

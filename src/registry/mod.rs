@@ -9,6 +9,7 @@ mod policy;
 mod reads;
 mod validate;
 mod validity;
+mod vocabulary;
 mod write_core;
 mod writes;
 
@@ -21,6 +22,7 @@ pub use feed::ChangeFilter;
 pub use reads::*;
 pub use validate::{is_municipality_code, is_region_code};
 pub use validity::valid_on;
+pub use vocabulary::{ChangeOperation, ObjectType};
 pub use write_core::{Intent, UserError, UserErrorCode, WriteError, Written};
 pub use writes::*;
 

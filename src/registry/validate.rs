@@ -14,19 +14,15 @@ pub const MAX_TEXT: usize = 2000;
 pub const MAX_ADDRESS: usize = 300;
 
 pub fn is_municipality_code(code: &str) -> bool {
-    code.len() == 6 && code.starts_with("GM") && code[2..].bytes().all(|b| b.is_ascii_digit())
+    crate::codes::MunicipalityCode::is_valid(code)
 }
 
 pub fn is_region_code(code: &str) -> bool {
-    code.len() == 4 && code.starts_with("JZ") && code[2..].bytes().all(|b| b.is_ascii_digit())
+    crate::codes::RegionCode::is_valid(code)
 }
 
-/// The registry's own codes (cooperations, care forms, providers, contracts):
-/// upper-case letters, digits and hyphens, 2 to 64 characters, starting with a letter or digit.
 pub fn is_registry_code(code: &str) -> bool {
-    (2..=64).contains(&code.len())
-        && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-        && !code.starts_with('-')
+    crate::codes::RegistryCode::is_valid(code)
 }
 
 /// Collects the problems of one input.

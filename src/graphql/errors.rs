@@ -1,0 +1,95 @@
+//! Error codes: the `extensions.code` of every GraphQL error and of every
+//! error body the HTTP layer writes itself. Each code is spelled here and
+//! nowhere else, so a client can rely on the list in the README.
+
+use async_graphql::ErrorExtensions;
+
+use crate::registry::RegistryError;
+
+/// The stable code of an error a request can get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// An argument was malformed (a bad cursor, an out-of-range page size).
+    BadUserInput,
+    /// The HTTP request itself was malformed (for example bad URL parameters).
+    BadRequest,
+    /// No valid token: writing needs one, and a bad token is never anonymous.
+    Unauthenticated,
+    /// The caller may not make this change.
+    Forbidden,
+    /// A mutation or subscription was sent over GET.
+    MethodNotAllowed,
+    /// Something failed inside the service; the detail is logged, not shown.
+    InternalServerError,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 6] = [
+        ErrorCode::BadUserInput,
+        ErrorCode::BadRequest,
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::InternalServerError,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// A GraphQL error with this code.
+    pub fn error(self, message: impl Into<String>) -> async_graphql::Error {
+        async_graphql::Error::new(message).extend_with(|_, e| e.set("code", self.as_str()))
+    }
+
+    /// True when a server error carries this code.
+    pub fn is_on(self, error: &async_graphql::ServerError) -> bool {
+        error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .is_some_and(|code| *code == async_graphql::Value::from(self.as_str()))
+    }
+}
+
+/// Turns a registry failure into a GraphQL error with a stable `extensions.code`;
+/// database detail is logged and never shown to the caller.
+pub(crate) fn registry_error(error: &RegistryError) -> async_graphql::Error {
+    match error {
+        RegistryError::InvalidArgument { argument, message } => ErrorCode::BadUserInput
+            .error(message.clone())
+            .extend_with(|_, e| e.set("argument", *argument)),
+        RegistryError::Database(db) => {
+            tracing::error!(error = %db, "database error");
+            ErrorCode::InternalServerError.error("internal error")
+        }
+    }
+}
+
+impl From<RegistryError> for async_graphql::Error {
+    fn from(error: RegistryError) -> Self {
+        registry_error(&error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Clients branch on these strings: changing one is a breaking change.
+    #[test]
+    fn wire_strings_are_pinned() {
+        let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            codes,
+            ["BAD_USER_INPUT", "BAD_REQUEST", "UNAUTHENTICATED", "FORBIDDEN", "METHOD_NOT_ALLOWED", "INTERNAL_SERVER_ERROR"]
+        );
+    }
+}
