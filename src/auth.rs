@@ -151,9 +151,7 @@ impl Authenticator {
             return Ok(Actor::Operator { subject: claims.sub });
         }
         match claims.municipality {
-            Some(code) if MunicipalityCode::is_valid(&code) => {
-                Ok(Actor::Municipality { code, subject: claims.sub })
-            }
+            Some(code) if MunicipalityCode::is_valid(&code) => Ok(Actor::Municipality { code, subject: claims.sub }),
             Some(_) => Err(AuthError("the municipality claim is not a CBS code such as GM0772".into())),
             None => Err(AuthError(format!("the token names no municipality and has no {ADMIN_SCOPE} scope"))),
         }

@@ -25,14 +25,26 @@ fn prefixed_digits(code: &str, prefix: &str, digits: usize) -> bool {
         && code[prefix.len()..].bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A code format: what it looks like, and an example for messages.
+pub trait CodeFormat {
+    /// An example of the form, for error messages.
+    const EXAMPLE: &'static str;
+    fn is_valid(code: &str) -> bool;
+}
+
 macro_rules! code_type {
     ($name:ident, $example:literal, |$code:ident| $rule:expr) => {
-        impl $name {
-            /// An example of the form, for error messages.
-            pub const EXAMPLE: &'static str = $example;
+        impl CodeFormat for $name {
+            const EXAMPLE: &'static str = $example;
 
-            pub fn is_valid($code: &str) -> bool {
+            fn is_valid($code: &str) -> bool {
                 $rule
+            }
+        }
+
+        impl $name {
+            pub fn is_valid(code: &str) -> bool {
+                <Self as CodeFormat>::is_valid(code)
             }
 
             /// The code, if `text` has the form; `None` otherwise.

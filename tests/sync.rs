@@ -68,7 +68,7 @@ async fn the_feed_lists_every_change_in_order_and_resumes_from_a_cursor() {
     );
     assert_eq!(nodes[0]["version"], 2);
     assert_eq!(nodes[0]["state"]["website"], "https://www.eindhoven.nl");
-    assert_eq!(nodes[2]["state"]["valid_to"], "2030-01-01");
+    assert_eq!(nodes[2]["state"]["validTo"], "2030-01-01");
 
     // Resume after the first change: the other two, and nothing else.
     let rest = app.query(CHANGES, json!({ "after": nodes[0]["cursor"] })).await["changes"]["nodes"].clone();

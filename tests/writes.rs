@@ -712,7 +712,7 @@ async fn an_update_changes_only_what_it_names_and_is_audited_with_old_and_new_va
     assert_eq!(records[1]["subject"], "tester@example.org");
     assert_eq!(records[1]["mutation"], "municipalityUpdate");
     assert_eq!((records[1]["versionBefore"].clone(), records[1]["versionAfter"].clone()), (json!(2), json!(3)));
-    assert_eq!(records[1]["changes"], json!([{ "field": "access_phone", "old": "14 040", "new": null }]));
+    assert_eq!(records[1]["changes"], json!([{ "field": "accessPoint.phone", "old": "14 040", "new": null }]));
 
     let anonymous = app.query(query, json!({})).await;
     assert_eq!(anonymous["auditLog"]["totalCount"], 2);
@@ -885,6 +885,6 @@ async fn a_contract_update_that_only_changes_care_forms_is_audited_with_them() {
         .await;
     assert_eq!(
         audit["auditLog"]["nodes"][0]["changes"],
-        json!([{ "field": "care_forms", "old": ["JEUGDBESCHERMING"], "new": ["JEUGDBESCHERMING", "JEUGDRECLASSERING"] }])
+        json!([{ "field": "careForms", "old": ["JEUGDBESCHERMING"], "new": ["JEUGDBESCHERMING", "JEUGDRECLASSERING"] }])
     );
 }

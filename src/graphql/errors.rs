@@ -63,9 +63,9 @@ impl ErrorCode {
 /// database detail is logged and never shown to the caller.
 pub(crate) fn registry_error(error: &RegistryError) -> async_graphql::Error {
     match error {
-        RegistryError::InvalidArgument { argument, message } => ErrorCode::BadUserInput
-            .error(message.clone())
-            .extend_with(|_, e| e.set("argument", *argument)),
+        RegistryError::InvalidArgument { argument, message } => {
+            ErrorCode::BadUserInput.error(message.clone()).extend_with(|_, e| e.set("argument", *argument))
+        }
         RegistryError::Database(db) => {
             tracing::error!(error = %db, "database error");
             ErrorCode::InternalServerError.error("internal error")
@@ -89,7 +89,14 @@ mod tests {
         let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(
             codes,
-            ["BAD_USER_INPUT", "BAD_REQUEST", "UNAUTHENTICATED", "FORBIDDEN", "METHOD_NOT_ALLOWED", "INTERNAL_SERVER_ERROR"]
+            [
+                "BAD_USER_INPUT",
+                "BAD_REQUEST",
+                "UNAUTHENTICATED",
+                "FORBIDDEN",
+                "METHOD_NOT_ALLOWED",
+                "INTERNAL_SERVER_ERROR"
+            ]
         );
     }
 }

@@ -86,12 +86,8 @@ fn outcome<M, T>(
                 .collect(),
             replayed: false,
         }),
-        Err(WriteError::Unauthenticated(message)) => {
-            Err(ErrorCode::Unauthenticated.error(message))
-        }
-        Err(WriteError::Forbidden(message)) => {
-            Err(ErrorCode::Forbidden.error(message))
-        }
+        Err(WriteError::Unauthenticated(message)) => Err(ErrorCode::Unauthenticated.error(message)),
+        Err(WriteError::Forbidden(message)) => Err(ErrorCode::Forbidden.error(message)),
         Err(WriteError::Failed(error)) => Err(error.into()),
     }
 }

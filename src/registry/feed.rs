@@ -16,132 +16,25 @@
 //! UPDATE to COMMIT. On SQLite writers are serialised anyway.
 
 use chrono::Utc;
-use entity::{change_event, cooperation_member, feed_head, membership, region};
+use entity::{change_event, feed_head};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::Value;
 
-use super::{Page, Registry, RegistryError, today, valid_on};
+use super::{ChangeOperation, ObjectType, Page, Registry, RegistryError};
 
 /// A change recorded in a write transaction, waiting for its position.
 #[derive(Debug, Clone)]
 pub(super) struct PendingChange {
-    pub object_type: String,
+    pub object_type: ObjectType,
     pub object_code: String,
-    pub operation: &'static str,
+    pub operation: ChangeOperation,
     pub version: Option<i32>,
+    /// The object's public view after the change (see `view.rs`).
     pub state: Value,
     pub region_codes: Vec<String>,
-}
-
-/// CREATED, DELETED, ENDED (its `valid_to` was set or moved) or UPDATED.
-pub(super) fn operation(before: Option<&Value>, after: Option<&Value>) -> &'static str {
-    match (before, after) {
-        (None, _) => "CREATED",
-        (_, None) => "DELETED",
-        (Some(b), Some(a))
-            if a.get("valid_to").is_some_and(|t| !t.is_null()) && a.get("valid_to") != b.get("valid_to") =>
-        {
-            "ENDED"
-        }
-        _ => "UPDATED",
-    }
-}
-
-/// The codes of the regions an object concerns, for the feed's region filter.
-pub(super) async fn concerned_regions<C: ConnectionTrait>(
-    db: &C,
-    object_type: &str,
-    row: &Value,
-) -> Result<Vec<String>, DbErr> {
-    let id = |key: &str| row.get(key).and_then(Value::as_i64).map(|v| v as i32);
-    let mut region_ids: Vec<i32> = Vec::new();
-    let cooperation_regions = |cooperation_id: i32| async move {
-        let members: Vec<(Option<i32>, Option<i32>)> = cooperation_member::Entity::find()
-            .select_only()
-            .columns([cooperation_member::Column::MunicipalityId, cooperation_member::Column::RegionId])
-            .filter(cooperation_member::Column::CooperationId.eq(cooperation_id))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let municipality_ids: Vec<i32> = members.iter().filter_map(|m| m.0).collect();
-        let mut ids: Vec<i32> = members.iter().filter_map(|m| m.1).collect();
-        let via_municipalities: Vec<i32> = membership::Entity::find()
-            .select_only()
-            .column(membership::Column::RegionId)
-            .filter(membership::Column::MunicipalityId.is_in(municipality_ids))
-            .filter(valid_on(membership::Column::ValidFrom, membership::Column::ValidTo, today()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        ids.extend(via_municipalities);
-        Ok::<_, DbErr>(ids)
-    };
-    match object_type {
-        "Municipality" => {
-            if let Some(municipality_id) = id("id") {
-                // The region now, or the last one it had (after a merger it has none now).
-                let link = membership::Entity::find()
-                    .filter(membership::Column::MunicipalityId.eq(municipality_id))
-                    .order_by_desc(membership::Column::ValidFrom)
-                    .one(db)
-                    .await?;
-                region_ids.extend(link.map(|l| l.region_id));
-            }
-        }
-        "Region" => region_ids.extend(id("id")),
-        "Cooperation" => {
-            if let Some(cooperation_id) = id("id") {
-                region_ids.extend(cooperation_regions(cooperation_id).await?);
-            }
-        }
-        "Role" => {
-            region_ids.extend(id("region_id"));
-            region_ids.extend(id("holder_region_id"));
-            if let Some(cooperation_id) = id("cooperation_id") {
-                region_ids.extend(cooperation_regions(cooperation_id).await?);
-            }
-            if let Some(holder) = id("holder_municipality_id") {
-                let regions: Vec<i32> = membership::Entity::find()
-                    .select_only()
-                    .column(membership::Column::RegionId)
-                    .filter(membership::Column::MunicipalityId.eq(holder))
-                    .filter(valid_on(membership::Column::ValidFrom, membership::Column::ValidTo, today()))
-                    .into_tuple()
-                    .all(db)
-                    .await?;
-                region_ids.extend(regions);
-            }
-        }
-        "FrameworkContract" => {
-            if let Some(contract_id) = id("id") {
-                let parties: Vec<i32> = entity::contract_party::Entity::find()
-                    .select_only()
-                    .column(entity::contract_party::Column::RegionId)
-                    .filter(entity::contract_party::Column::ContractId.eq(contract_id))
-                    .into_tuple()
-                    .all(db)
-                    .await?;
-                region_ids.extend(parties);
-            }
-        }
-        _ => {}
-    }
-    if region_ids.is_empty() {
-        return Ok(vec![]);
-    }
-    let mut codes: Vec<String> = region::Entity::find()
-        .select_only()
-        .column(region::Column::Code)
-        .filter(region::Column::Id.is_in(region_ids))
-        .into_tuple()
-        .all(db)
-        .await?;
-    codes.sort();
-    codes.dedup();
-    Ok(codes)
 }
 
 /// Takes the next positions for `changes` and appends them; must be the last
@@ -165,9 +58,9 @@ pub(super) async fn append<C: ConnectionTrait>(txn: &C, changes: &[PendingChange
     let rows = changes.iter().enumerate().map(|(i, change)| change_event::ActiveModel {
         position: Set(first + i as i64),
         committed_at: Set(committed_at),
-        object_type: Set(change.object_type.clone()),
+        object_type: Set(change.object_type.as_str().to_owned()),
         object_code: Set(change.object_code.clone()),
-        operation: Set(change.operation.to_owned()),
+        operation: Set(change.operation.as_str().to_owned()),
         version: Set(change.version),
         state: Set(change.state.to_string()),
         region_codes: Set(format!(";{};", change.region_codes.join(";"))),

@@ -2,29 +2,34 @@
 //! database. It owns every business rule (what is valid on a date, who may
 //! change what) and never knows about GraphQL.
 
-mod audit;
 mod error;
 mod feed;
 mod policy;
-mod reads;
+mod read;
+mod record;
 mod validate;
 mod validity;
+mod view;
 mod vocabulary;
-mod write_core;
-mod writes;
+mod write;
 
 use chrono::NaiveDate;
 use sea_orm::DatabaseConnection;
 
-pub use audit::*;
-pub use error::RegistryError;
+pub use error::{RegistryError, UserError, UserErrorCode, WriteError};
 pub use feed::ChangeFilter;
-pub use reads::*;
-pub use validate::{is_municipality_code, is_region_code};
+pub use read::{
+    AuditFilter, ContractFilter, CooperationFilter, CooperationMembers, Keyed, MunicipalityFilter, Page, PageRequest,
+    ProviderFilter, RegionFilter, RoleFilter,
+};
 pub use validity::valid_on;
 pub use vocabulary::{ChangeOperation, ObjectType};
-pub use write_core::{Intent, UserError, UserErrorCode, WriteError, Written};
-pub use writes::*;
+pub use write::{
+    AccessPointPatch, CareFormCreate, CareFormUpdate, CooperationCreate, CooperationMembersSet, CooperationUpdate, End,
+    FrameworkContractCreate, FrameworkContractPartiesSet, FrameworkContractUpdate, Intent, MembershipChange,
+    MunicipalityEntry, MunicipalityMerge, MunicipalityUpdate, Outcome, Patch, ProviderCreate, ProviderUpdate,
+    RoleAssign, Written,
+};
 
 /// Page size used when a caller does not ask for one.
 pub const DEFAULT_PAGE_SIZE: u64 = 50;

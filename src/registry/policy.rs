@@ -1,5 +1,7 @@
-//! Who may change what: the one place the registry decides it.
+//! Who may change or see what: the one place the registry decides it.
 //!
+//! - Writing needs a token; an anonymous caller is refused before anything
+//!   else happens.
 //! - The operator may change everything.
 //! - A municipality may change its own municipality entry, and the
 //!   cooperations, roles and contracts it leads on the date of the change:
@@ -9,12 +11,13 @@
 //! - Only the operator gives or ends lead roles themselves, so a lead cannot
 //!   appoint itself (or anyone) lead of something else.
 //! - Everyone else is refused, before anything is written.
+//! - The audit log is public, but only the operator sees who (`sub`) acted.
 
 use entity::enums::{RoleKind, Scale};
-use entity::{municipality, role};
+use entity::{framework_contract, municipality, role};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use super::write_core::WriteError;
+use super::error::WriteError;
 use super::{today, valid_on};
 use crate::auth::Actor;
 
@@ -32,8 +35,45 @@ pub enum Target {
     OperatorOnly,
 }
 
+impl Target {
+    /// Who may give or end a role: the lead of the one cooperation or region
+    /// it is for; the operator alone for lead roles and for roles naming both.
+    pub fn role(kind: RoleKind, cooperation_id: Option<i32>, region_id: Option<i32>) -> Target {
+        if LEAD_KINDS.contains(&kind) {
+            return Target::OperatorOnly;
+        }
+        match (cooperation_id, region_id) {
+            (Some(id), None) => Target::Cooperation(id),
+            (None, Some(id)) => Target::Region(id),
+            _ => Target::OperatorOnly,
+        }
+    }
+
+    pub fn contract(contract: &framework_contract::Model) -> Target {
+        Target::Contract {
+            authority_municipality_id: contract.contracting_authority_municipality_id,
+            scale: contract.scale,
+        }
+    }
+}
+
 /// The roles that make a municipality the lead of a cooperation or region.
 pub const LEAD_KINDS: [RoleKind; 2] = [RoleKind::LeadMunicipality, RoleKind::PurchasingOrganisation];
+
+/// Writing needs a token: refuses the anonymous caller of `mutation`.
+pub fn require_signed_in(actor: &Actor, mutation: &str) -> Result<(), WriteError> {
+    if *actor == Actor::Anonymous {
+        return Err(WriteError::Unauthenticated(format!(
+            "{mutation} changes the registry: send a bearer token (Authorization: Bearer <JWT>)"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `viewer` may see who (the token's `sub`) made a write.
+pub fn may_see_subject(viewer: &Actor) -> bool {
+    matches!(viewer, Actor::Operator { .. })
+}
 
 pub async fn authorize<C: ConnectionTrait>(db: &C, actor: &Actor, target: Target) -> Result<(), WriteError> {
     let code = match actor {

@@ -4,7 +4,8 @@
 
 use chrono::NaiveDate;
 
-use super::{UserError, UserErrorCode, WriteError};
+use super::error::{UserError, UserErrorCode, WriteError};
+use crate::codes::CodeFormat;
 
 /// Longest name or title.
 pub const MAX_NAME: usize = 200;
@@ -12,18 +13,6 @@ pub const MAX_NAME: usize = 200;
 pub const MAX_TEXT: usize = 2000;
 /// Longest address, e-mail address or URL.
 pub const MAX_ADDRESS: usize = 300;
-
-pub fn is_municipality_code(code: &str) -> bool {
-    crate::codes::MunicipalityCode::is_valid(code)
-}
-
-pub fn is_region_code(code: &str) -> bool {
-    crate::codes::RegionCode::is_valid(code)
-}
-
-pub fn is_registry_code(code: &str) -> bool {
-    crate::codes::RegistryCode::is_valid(code)
-}
 
 /// Collects the problems of one input.
 #[derive(Default)]
@@ -40,9 +29,9 @@ impl Checks {
         self.add(field, UserErrorCode::Invalid, message);
     }
 
-    pub fn code(&mut self, field: &[&str], value: &str, rule: fn(&str) -> bool, example: &str) {
-        if !rule(value) {
-            self.invalid(field, format!("{value:?} is not a valid code (expected the form {example})"));
+    pub fn code<C: CodeFormat>(&mut self, field: &[&str], value: &str) {
+        if !C::is_valid(value) {
+            self.invalid(field, format!("{value:?} is not a valid code (expected the form {})", C::EXAMPLE));
         }
     }
 
@@ -53,6 +42,12 @@ impl Checks {
             self.invalid(field, format!("must be at most {max} characters"));
         } else if value.chars().any(|c| c.is_control() && c != '\n') {
             self.invalid(field, "must not contain control characters");
+        }
+    }
+
+    pub fn optional_text(&mut self, field: &[&str], value: Option<&String>, max: usize) {
+        if let Some(value) = value {
+            self.text(field, value, max);
         }
     }
 

@@ -1,9 +1,42 @@
+//! Every date rule: validity is half-open, `valid_from <= date < valid_to`,
+//! where a null bound is open.
+
 use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, Condition};
 
-/// Rows valid on `date`: `valid_from <= date < valid_to`, where a null bound is open.
+/// Rows valid on `date`.
 pub fn valid_on<C: ColumnTrait>(valid_from: C, valid_to: C, date: NaiveDate) -> Condition {
     Condition::all()
         .add(Condition::any().add(valid_from.is_null()).add(valid_from.lte(date)))
         .add(Condition::any().add(valid_to.is_null()).add(valid_to.gt(date)))
+}
+
+/// Rows whose validity overlaps `[from, to)` (open bounds are infinite).
+pub fn overlaps<C: ColumnTrait>(
+    valid_from: C,
+    valid_to: C,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Condition {
+    let mut condition = Condition::all();
+    if let Some(to) = to {
+        condition = condition.add(Condition::any().add(valid_from.is_null()).add(valid_from.lt(to)));
+    }
+    if let Some(from) = from {
+        condition = condition.add(Condition::any().add(valid_to.is_null()).add(valid_to.gt(from)));
+    }
+    condition
+}
+
+/// The same rule as [`valid_on`], for a row already read.
+pub fn is_valid_on(valid_from: Option<NaiveDate>, valid_to: Option<NaiveDate>, date: NaiveDate) -> bool {
+    valid_from.is_none_or(|from| from <= date) && valid_to.is_none_or(|to| to > date)
+}
+
+/// `column = value`, or `column IS NULL` when there is no value.
+pub fn nullable_eq<C: ColumnTrait>(column: C, value: Option<i32>) -> Condition {
+    match value {
+        Some(v) => Condition::all().add(column.eq(v)),
+        None => Condition::all().add(column.is_null()),
+    }
 }

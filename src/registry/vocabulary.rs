@@ -85,16 +85,7 @@ mod tests {
         let types: Vec<&str> = ObjectType::ALL.iter().map(|t| t.as_str()).collect();
         assert_eq!(
             types,
-            [
-                "Municipality",
-                "Region",
-                "Province",
-                "Cooperation",
-                "Role",
-                "FrameworkContract",
-                "CareForm",
-                "Provider"
-            ]
+            ["Municipality", "Region", "Province", "Cooperation", "Role", "FrameworkContract", "CareForm", "Provider"]
         );
         let operations: Vec<&str> = ChangeOperation::ALL.iter().map(|o| o.as_str()).collect();
         assert_eq!(operations, ["CREATED", "UPDATED", "ENDED", "DELETED"]);

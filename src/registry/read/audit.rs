@@ -1,12 +1,13 @@
-//! Reading the audit log. Who may see the `sub` of each record is decided
-//! here: the operator sees it, everyone else gets records without it.
+//! Reading the audit log. Who may see the `sub` of each record is the
+//! policy's decision.
 
 use chrono::{DateTime, Utc};
 use entity::audit_log;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::{Page, Registry, RegistryError};
+use super::Page;
 use crate::auth::Actor;
+use crate::registry::{Registry, RegistryError, policy};
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -48,7 +49,7 @@ impl Registry {
         let mut items = select.order_by_asc(Column::Id).limit(first + 1).all(&self.db).await?;
         let has_next_page = items.len() as u64 > first;
         items.truncate(first as usize);
-        if !matches!(viewer, Actor::Operator { .. }) {
+        if !policy::may_see_subject(viewer) {
             for record in &mut items {
                 record.subject.clear();
             }

@@ -1,0 +1,234 @@
+//! Filtered, paged lists ordered by code.
+
+use chrono::NaiveDate;
+use entity::enums::{RoleKind, Scale};
+use entity::*;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
+
+use super::{Page, PageRequest, page};
+use crate::registry::{Registry, RegistryError, valid_on};
+
+#[derive(Debug, Clone, Default)]
+pub struct RegionFilter {
+    pub name_contains: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MunicipalityFilter {
+    pub region_code: Option<String>,
+    pub province_code: Option<String>,
+    pub name_contains: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CooperationFilter {
+    pub scale: Option<Scale>,
+    pub region_code: Option<String>,
+    pub municipality_code: Option<String>,
+    pub name_contains: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RoleFilter {
+    pub kind: Option<RoleKind>,
+    /// A municipality (`GM…`) or region (`JZ…`) code.
+    pub holder_code: Option<String>,
+    pub region_code: Option<String>,
+    pub cooperation_code: Option<String>,
+    pub care_form_code: Option<String>,
+    pub provider_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ContractFilter {
+    pub scale: Option<Scale>,
+    pub care_form_code: Option<String>,
+    pub party_region_code: Option<String>,
+    /// Only contracts whose term includes this date (in addition to `asOf`).
+    pub active_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProviderFilter {
+    pub name_contains: Option<String>,
+}
+
+/// Case-insensitive substring match; `%` and `_` in the needle match literally.
+fn name_contains<C: ColumnTrait>(column: C, needle: &str) -> Expr {
+    let escaped = needle.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Expr::expr(Func::lower(Expr::col(column.as_column_ref()))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
+
+impl Registry {
+    pub async fn regions(
+        &self,
+        filter: &RegionFilter,
+        date: NaiveDate,
+        request: &PageRequest,
+    ) -> Result<Page<region::Model>, RegistryError> {
+        let mut select =
+            region::Entity::find().filter(valid_on(region::Column::ValidFrom, region::Column::ValidTo, date));
+        if let Some(needle) = &filter.name_contains {
+            select = select.filter(name_contains(region::Column::Name, needle));
+        }
+        Ok(page(&self.db, select, region::Column::Code, request).await?)
+    }
+
+    pub async fn municipalities(
+        &self,
+        filter: &MunicipalityFilter,
+        date: NaiveDate,
+        request: &PageRequest,
+    ) -> Result<Page<municipality::Model>, RegistryError> {
+        let mut select = municipality::Entity::find().filter(valid_on(
+            municipality::Column::ValidFrom,
+            municipality::Column::ValidTo,
+            date,
+        ));
+        if let Some(code) = &filter.region_code {
+            let region_ids = self.ids_of::<region::Model>(code).await?;
+            let members: Vec<i32> = self
+                .municipalities_in_regions(&region_ids, date)
+                .await?
+                .into_values()
+                .flatten()
+                .map(|m| m.id)
+                .collect();
+            select = select.filter(municipality::Column::Id.is_in(members));
+        }
+        if let Some(code) = &filter.province_code {
+            let province_ids = self.province(code).await?.map(|p| p.id).into_iter().collect::<Vec<i32>>();
+            select = select.filter(municipality::Column::ProvinceId.is_in(province_ids));
+        }
+        if let Some(needle) = &filter.name_contains {
+            select = select.filter(name_contains(municipality::Column::Name, needle));
+        }
+        Ok(page(&self.db, select, municipality::Column::Code, request).await?)
+    }
+
+    pub async fn cooperations(
+        &self,
+        filter: &CooperationFilter,
+        date: NaiveDate,
+        request: &PageRequest,
+    ) -> Result<Page<cooperation::Model>, RegistryError> {
+        let mut select = cooperation::Entity::find().filter(valid_on(
+            cooperation::Column::ValidFrom,
+            cooperation::Column::ValidTo,
+            date,
+        ));
+        if let Some(scale) = filter.scale {
+            select = select.filter(cooperation::Column::Scale.eq(scale));
+        }
+        if let Some(code) = &filter.region_code {
+            let region_ids = self.ids_of::<region::Model>(code).await?;
+            let ids: Vec<i32> =
+                self.cooperation_ids_of_regions(&region_ids, date).await?.into_values().flatten().collect();
+            select = select.filter(cooperation::Column::Id.is_in(ids));
+        }
+        if let Some(code) = &filter.municipality_code {
+            let municipality_ids = self.ids_of::<municipality::Model>(code).await?;
+            let ids: Vec<i32> = self
+                .cooperation_ids_of_municipalities(&municipality_ids, date)
+                .await?
+                .into_values()
+                .flatten()
+                .collect();
+            select = select.filter(cooperation::Column::Id.is_in(ids));
+        }
+        if let Some(needle) = &filter.name_contains {
+            select = select.filter(name_contains(cooperation::Column::Name, needle));
+        }
+        Ok(page(&self.db, select, cooperation::Column::Code, request).await?)
+    }
+
+    pub async fn roles(
+        &self,
+        filter: &RoleFilter,
+        date: NaiveDate,
+        request: &PageRequest,
+    ) -> Result<Page<role::Model>, RegistryError> {
+        let mut select = role::Entity::find().filter(valid_on(role::Column::ValidFrom, role::Column::ValidTo, date));
+        if let Some(kind) = filter.kind {
+            select = select.filter(role::Column::Kind.eq(kind));
+        }
+        if let Some(code) = &filter.holder_code {
+            let municipality_ids = self.ids_of::<municipality::Model>(code).await?;
+            let region_ids = self.ids_of::<region::Model>(code).await?;
+            select = select.filter(
+                Condition::any()
+                    .add(role::Column::HolderMunicipalityId.is_in(municipality_ids))
+                    .add(role::Column::HolderRegionId.is_in(region_ids)),
+            );
+        }
+        if let Some(code) = &filter.region_code {
+            let region_ids = self.ids_of::<region::Model>(code).await?;
+            select = select.filter(self.roles_of_regions_condition(&region_ids, date).await?);
+        }
+        if let Some(code) = &filter.cooperation_code {
+            let ids = self.ids_of::<cooperation::Model>(code).await?;
+            select = select.filter(role::Column::CooperationId.is_in(ids));
+        }
+        if let Some(code) = &filter.care_form_code {
+            let ids = self.ids_of::<care_form::Model>(code).await?;
+            select = select.filter(role::Column::CareFormId.is_in(ids));
+        }
+        if let Some(code) = &filter.provider_code {
+            let ids = self.ids_of::<provider::Model>(code).await?;
+            select = select.filter(role::Column::ProviderId.is_in(ids));
+        }
+        Ok(page(&self.db, select, role::Column::Code, request).await?)
+    }
+
+    pub async fn framework_contracts(
+        &self,
+        filter: &ContractFilter,
+        date: NaiveDate,
+        request: &PageRequest,
+    ) -> Result<Page<framework_contract::Model>, RegistryError> {
+        use framework_contract::Column;
+        let mut select = framework_contract::Entity::find().filter(valid_on(Column::ValidFrom, Column::ValidTo, date));
+        if let Some(active_on) = filter.active_on {
+            select = select.filter(valid_on(Column::ValidFrom, Column::ValidTo, active_on));
+        }
+        if let Some(scale) = filter.scale {
+            select = select.filter(Column::Scale.eq(scale));
+        }
+        if let Some(code) = &filter.care_form_code {
+            let ids = self.ids_of::<care_form::Model>(code).await?;
+            let contracts: Vec<i32> = contract_care_form::Entity::find()
+                .select_only()
+                .column(contract_care_form::Column::ContractId)
+                .filter(contract_care_form::Column::CareFormId.is_in(ids))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            select = select.filter(Column::Id.is_in(contracts));
+        }
+        if let Some(code) = &filter.party_region_code {
+            let ids = self.ids_of::<region::Model>(code).await?;
+            let contracts: Vec<i32> = contract_party::Entity::find()
+                .select_only()
+                .column(contract_party::Column::ContractId)
+                .filter(contract_party::Column::RegionId.is_in(ids))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            select = select.filter(Column::Id.is_in(contracts));
+        }
+        Ok(page(&self.db, select, Column::Code, request).await?)
+    }
+
+    pub async fn providers(
+        &self,
+        filter: &ProviderFilter,
+        request: &PageRequest,
+    ) -> Result<Page<provider::Model>, RegistryError> {
+        let mut select = provider::Entity::find();
+        if let Some(needle) = &filter.name_contains {
+            select = select.filter(name_contains(provider::Column::Name, needle));
+        }
+        Ok(page(&self.db, select, provider::Column::Code, request).await?)
+    }
+}

@@ -1,0 +1,82 @@
+//! Single objects by code, and the small closed lists.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::*;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::{Keyed, by_key};
+use crate::registry::record::Coded;
+use crate::registry::{Registry, RegistryError};
+
+impl Registry {
+    /// The object of type `M` with `code`, if it is valid on `date` (objects
+    /// without a validity period are always valid). The one lookup by code.
+    pub async fn lookup<M: Coded>(&self, code: &str, date: NaiveDate) -> Result<Option<M>, RegistryError> {
+        Ok(M::Entity::find().filter(M::CODE.eq(code)).filter(M::valid_on(date)).one(&self.db).await?)
+    }
+
+    pub async fn region(&self, code: &str, date: NaiveDate) -> Result<Option<region::Model>, RegistryError> {
+        self.lookup(code, date).await
+    }
+
+    pub async fn municipality(
+        &self,
+        code: &str,
+        date: NaiveDate,
+    ) -> Result<Option<municipality::Model>, RegistryError> {
+        self.lookup(code, date).await
+    }
+
+    pub async fn cooperation(&self, code: &str, date: NaiveDate) -> Result<Option<cooperation::Model>, RegistryError> {
+        self.lookup(code, date).await
+    }
+
+    pub async fn role(&self, code: &str, date: NaiveDate) -> Result<Option<role::Model>, RegistryError> {
+        self.lookup(code, date).await
+    }
+
+    pub async fn framework_contract(
+        &self,
+        code: &str,
+        date: NaiveDate,
+    ) -> Result<Option<framework_contract::Model>, RegistryError> {
+        self.lookup(code, date).await
+    }
+
+    pub async fn care_form(&self, code: &str) -> Result<Option<care_form::Model>, RegistryError> {
+        self.lookup(code, crate::registry::today()).await
+    }
+
+    pub async fn provider(&self, code: &str) -> Result<Option<provider::Model>, RegistryError> {
+        self.lookup(code, crate::registry::today()).await
+    }
+
+    pub async fn province(&self, code: &str) -> Result<Option<province::Model>, RegistryError> {
+        Ok(province::Entity::find().filter(province::Column::Code.eq(code)).one(&self.db).await?)
+    }
+
+    pub async fn care_forms(&self) -> Result<Vec<care_form::Model>, RegistryError> {
+        Ok(care_form::Entity::find().order_by_asc(care_form::Column::Code).all(&self.db).await?)
+    }
+
+    pub async fn provinces(&self) -> Result<Vec<province::Model>, RegistryError> {
+        Ok(province::Entity::find().order_by_asc(province::Column::Code).all(&self.db).await?)
+    }
+
+    /// Ids of the rows of `M` with the given code (none or one), whatever their validity.
+    pub(super) async fn ids_of<M: Coded>(&self, code: &str) -> Result<Vec<i32>, DbErr> {
+        M::Entity::find().select_only().column(M::ID).filter(M::CODE.eq(code)).into_tuple().all(&self.db).await
+    }
+
+    /// Rows of `E` by primary key, whatever their validity: the caller already
+    /// decided the link is valid on its date.
+    pub async fn by_ids<E>(&self, id_column: E::Column, ids: &[i32]) -> Result<HashMap<i32, E::Model>, RegistryError>
+    where
+        E: EntityTrait,
+        E::Model: Keyed,
+    {
+        Ok(by_key(E::find().filter(id_column.is_in(ids.iter().copied())).all(&self.db).await?))
+    }
+}

@@ -1,0 +1,114 @@
+//! Read side of the registry, split by job: single lookups by code
+//! (`lookups.rs`), filtered pages (`filters.rs`), and the batch relation
+//! queries the GraphQL DataLoaders call (`relations.rs`), which run a fixed
+//! number of statements however many ids they are given; and the audit log.
+
+mod audit;
+mod filters;
+mod lookups;
+mod relations;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use entity::*;
+use sea_orm::ColumnTrait;
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+
+pub use audit::AuditFilter;
+pub use filters::*;
+pub use relations::CooperationMembers;
+
+use super::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RegistryError};
+
+/// Which slice of an ordered list the caller wants: rows after the row with
+/// code `after`, at most `first` of them.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub after: Option<String>,
+    pub first: u64,
+}
+
+impl PageRequest {
+    pub fn new(first: Option<i32>, after: Option<String>) -> Result<Self, RegistryError> {
+        let first = match first {
+            None => DEFAULT_PAGE_SIZE,
+            Some(n) if n < 0 => return Err(RegistryError::invalid("first", "first must not be negative")),
+            Some(n) if n as u64 > MAX_PAGE_SIZE => {
+                return Err(RegistryError::invalid("first", format!("first must be at most {MAX_PAGE_SIZE}")));
+            }
+            Some(n) => n as u64,
+        };
+        Ok(Self { after, first })
+    }
+}
+
+/// One page of a list ordered by code.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_next_page: bool,
+    pub total_count: u64,
+}
+
+/// Access to the primary key of any registry row, so batch code can group rows.
+pub trait Keyed {
+    fn key(&self) -> i32;
+}
+
+macro_rules! keyed {
+    ($($module:ident),*) => {$(impl Keyed for $module::Model { fn key(&self) -> i32 { self.id } })*};
+}
+keyed!(
+    landsdeel,
+    province,
+    region,
+    municipality,
+    membership,
+    cooperation,
+    cooperation_member,
+    care_form,
+    provider,
+    role,
+    framework_contract
+);
+
+async fn page<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    code: E::Column,
+    request: &PageRequest,
+) -> Result<Page<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let total_count = select.clone().count(db).await?;
+    let mut query = select.order_by_asc(code).limit(request.first + 1);
+    if let Some(after) = &request.after {
+        query = query.filter(code.gt(after.clone()));
+    }
+    let mut items = query.all(db).await?;
+    let has_next_page = items.len() as u64 > request.first;
+    items.truncate(request.first as usize);
+    Ok(Page { items, has_next_page, total_count })
+}
+
+fn by_key<M: Keyed>(rows: Vec<M>) -> HashMap<i32, M> {
+    rows.into_iter().map(|row| (row.key(), row)).collect()
+}
+/// Groups `(owner, target)` links into owner -> targets, keeping the order of
+/// `targets` (which callers sort by code) and dropping links to targets that
+/// are not in it (for instance because they are not valid on the date).
+fn group<M: Keyed + Clone>(links: impl IntoIterator<Item = (i32, i32)>, targets: &[M]) -> HashMap<i32, Vec<M>> {
+    let position: HashMap<i32, usize> = targets.iter().enumerate().map(|(i, t)| (t.key(), i)).collect();
+    let mut grouped: HashMap<i32, BTreeMap<usize, M>> = HashMap::new();
+    for (owner, target) in links {
+        if let Some(&i) = position.get(&target) {
+            grouped.entry(owner).or_default().insert(i, targets[i].clone());
+        }
+    }
+    grouped.into_iter().map(|(owner, rows)| (owner, rows.into_values().collect())).collect()
+}
+fn unique(ids: impl IntoIterator<Item = i32>) -> Vec<i32> {
+    ids.into_iter().collect::<HashSet<_>>().into_iter().collect()
+}

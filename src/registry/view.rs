@@ -1,0 +1,403 @@
+//! What the change feed's `state` and the audit log's `changes` publish: each
+//! object in the API's terms — the schema's field names, codes for related
+//! objects — and never stored column names or surrogate ids.
+
+use chrono::NaiveDate;
+use entity::*;
+use sea_orm::{ActiveEnum, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::record::Coded;
+use super::write::Published;
+use super::{today, valid_on};
+
+/// Keys the journal reads in every view.
+pub const VERSION: &str = "version";
+pub const VALID_TO: &str = "validTo";
+
+fn to_value(view: impl Serialize) -> Result<Value, DbErr> {
+    serde_json::to_value(view).map_err(|e| DbErr::Custom(e.to_string()))
+}
+
+/// Sorted codes of the rows of `M` with these ids.
+async fn codes<M: Coded>(txn: &DatabaseTransaction, ids: impl IntoIterator<Item = i32>) -> Result<Vec<String>, DbErr> {
+    let ids: Vec<i32> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    M::Entity::find()
+        .select_only()
+        .column(M::CODE)
+        .filter(M::ID.is_in(ids))
+        .order_by_asc(M::CODE)
+        .into_tuple()
+        .all(txn)
+        .await
+}
+
+async fn code<M: Coded>(txn: &DatabaseTransaction, id: Option<i32>) -> Result<Option<String>, DbErr> {
+    Ok(codes::<M>(txn, id).await?.pop())
+}
+
+/// Ids of the regions the municipalities are in today.
+async fn regions_today(txn: &DatabaseTransaction, municipality_ids: Vec<i32>) -> Result<Vec<i32>, DbErr> {
+    membership::Entity::find()
+        .select_only()
+        .column(membership::Column::RegionId)
+        .filter(membership::Column::MunicipalityId.is_in(municipality_ids))
+        .filter(valid_on(membership::Column::ValidFrom, membership::Column::ValidTo, today()))
+        .into_tuple()
+        .all(txn)
+        .await
+}
+
+/// Regions a cooperation concerns: member regions, and the regions its member municipalities are in.
+async fn cooperation_region_ids(txn: &DatabaseTransaction, cooperation_id: i32) -> Result<Vec<i32>, DbErr> {
+    let members: Vec<(Option<i32>, Option<i32>)> = cooperation_member::Entity::find()
+        .select_only()
+        .columns([cooperation_member::Column::MunicipalityId, cooperation_member::Column::RegionId])
+        .filter(cooperation_member::Column::CooperationId.eq(cooperation_id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut ids: Vec<i32> = members.iter().filter_map(|m| m.1).collect();
+    ids.extend(regions_today(txn, members.iter().filter_map(|m| m.0).collect()).await?);
+    Ok(ids)
+}
+
+/// Ids linked to `owner` through a link table: `SELECT target FROM link WHERE owner_column = owner`.
+async fn linked<L: EntityTrait>(
+    txn: &DatabaseTransaction,
+    target: L::Column,
+    owner_column: L::Column,
+    owner: i32,
+) -> Result<Vec<i32>, DbErr> {
+    L::find().select_only().column(target).filter(owner_column.eq(owner)).into_tuple().all(txn).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessPointView<'a> {
+    name: &'a Option<String>,
+    phone: &'a Option<String>,
+    email: &'a Option<String>,
+    website: &'a Option<String>,
+    address: &'a Option<String>,
+}
+
+/// A period of region membership.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RegionMembershipView {
+    region: String,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MunicipalityView<'a> {
+    code: &'a str,
+    name: &'a str,
+    province: Option<String>,
+    website: &'a Option<String>,
+    access_point: Option<AccessPointView<'a>>,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+    /// Every recorded region membership, oldest first.
+    regions: Vec<RegionMembershipView>,
+    source: &'a str,
+    version: i32,
+}
+
+#[async_trait::async_trait]
+impl Published for municipality::Model {
+    async fn view(&self, txn: &DatabaseTransaction) -> Result<Value, DbErr> {
+        let province = province::Entity::find_by_id(self.province_id).one(txn).await?.map(|p| p.code);
+        let links = membership::Entity::find()
+            .filter(membership::Column::MunicipalityId.eq(self.id))
+            .order_by_asc(membership::Column::ValidFrom)
+            .all(txn)
+            .await?;
+        let region_ids: Vec<i32> = links.iter().map(|l| l.region_id).collect();
+        let regions_by_id = region::Entity::find().filter(region::Column::Id.is_in(region_ids)).all(txn).await?;
+        let mut regions = Vec::new();
+        for link in &links {
+            if let Some(region) = regions_by_id.iter().find(|r| r.id == link.region_id) {
+                regions.push(RegionMembershipView {
+                    region: region.code.clone(),
+                    valid_from: link.valid_from,
+                    valid_to: link.valid_to,
+                });
+            }
+        }
+        let access =
+            [&self.access_name, &self.access_phone, &self.access_email, &self.access_website, &self.access_address];
+        to_value(MunicipalityView {
+            code: &self.code,
+            name: &self.name,
+            province,
+            website: &self.website,
+            access_point: access.iter().any(|f| f.is_some()).then_some(AccessPointView {
+                name: &self.access_name,
+                phone: &self.access_phone,
+                email: &self.access_email,
+                website: &self.access_website,
+                address: &self.access_address,
+            }),
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+            regions,
+            source: &self.source,
+            version: self.version,
+        })
+    }
+
+    /// The region it is in now, or the last one it had (after a merger it has none now).
+    async fn regions(&self, txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+        let link = membership::Entity::find()
+            .filter(membership::Column::MunicipalityId.eq(self.id))
+            .order_by_desc(membership::Column::ValidFrom)
+            .one(txn)
+            .await?;
+        codes::<region::Model>(txn, link.map(|l| l.region_id)).await
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CooperationView<'a> {
+    code: &'a str,
+    name: &'a str,
+    scale: String,
+    instrument: Option<String>,
+    description: &'a Option<String>,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+    /// Members whose membership has no end recorded.
+    member_municipalities: Vec<String>,
+    member_regions: Vec<String>,
+    source: &'a str,
+    version: i32,
+}
+
+#[async_trait::async_trait]
+impl Published for cooperation::Model {
+    async fn view(&self, txn: &DatabaseTransaction) -> Result<Value, DbErr> {
+        use cooperation_member::Column;
+        let members: Vec<(Option<i32>, Option<i32>)> = cooperation_member::Entity::find()
+            .select_only()
+            .columns([Column::MunicipalityId, Column::RegionId])
+            .filter(Column::CooperationId.eq(self.id))
+            .filter(Column::ValidTo.is_null())
+            .into_tuple()
+            .all(txn)
+            .await?;
+        to_value(CooperationView {
+            code: &self.code,
+            name: &self.name,
+            scale: self.scale.to_value(),
+            instrument: self.instrument.map(|i| i.to_value()),
+            description: &self.description,
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+            member_municipalities: codes::<municipality::Model>(txn, members.iter().filter_map(|m| m.0)).await?,
+            member_regions: codes::<region::Model>(txn, members.iter().filter_map(|m| m.1)).await?,
+            source: &self.source,
+            version: self.version,
+        })
+    }
+
+    async fn regions(&self, txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+        codes::<region::Model>(txn, cooperation_region_ids(txn, self.id).await?).await
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleView<'a> {
+    code: &'a str,
+    kind: String,
+    /// A municipality or region code.
+    holder: Option<String>,
+    region: Option<String>,
+    cooperation: Option<String>,
+    care_form: Option<String>,
+    provider: Option<String>,
+    note: &'a Option<String>,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+    source: &'a str,
+    version: i32,
+}
+
+#[async_trait::async_trait]
+impl Published for role::Model {
+    async fn view(&self, txn: &DatabaseTransaction) -> Result<Value, DbErr> {
+        let holder = match self.holder_municipality_id {
+            Some(id) => code::<municipality::Model>(txn, Some(id)).await?,
+            None => code::<region::Model>(txn, self.holder_region_id).await?,
+        };
+        to_value(RoleView {
+            code: &self.code,
+            kind: self.kind.to_value(),
+            holder,
+            region: code::<region::Model>(txn, self.region_id).await?,
+            cooperation: code::<cooperation::Model>(txn, self.cooperation_id).await?,
+            care_form: code::<care_form::Model>(txn, self.care_form_id).await?,
+            provider: code::<provider::Model>(txn, self.provider_id).await?,
+            note: &self.note,
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+            source: &self.source,
+            version: self.version,
+        })
+    }
+
+    /// The region it is for or held by, its cooperation's regions, and the holder's region today.
+    async fn regions(&self, txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+        let mut ids: Vec<i32> = self.region_id.into_iter().chain(self.holder_region_id).collect();
+        if let Some(cooperation_id) = self.cooperation_id {
+            ids.extend(cooperation_region_ids(txn, cooperation_id).await?);
+        }
+        ids.extend(regions_today(txn, self.holder_municipality_id.into_iter().collect()).await?);
+        codes::<region::Model>(txn, ids).await
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContractingAuthorityView<'a> {
+    municipality: Option<String>,
+    name: &'a Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FrameworkContractView<'a> {
+    code: &'a str,
+    title: &'a str,
+    scale: String,
+    contracting_authority: ContractingAuthorityView<'a>,
+    note: &'a Option<String>,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+    party_regions: Vec<String>,
+    care_forms: Vec<String>,
+    providers: Vec<String>,
+    source: &'a str,
+    version: i32,
+}
+
+#[async_trait::async_trait]
+impl Published for framework_contract::Model {
+    async fn view(&self, txn: &DatabaseTransaction) -> Result<Value, DbErr> {
+        let parties = linked::<contract_party::Entity>(
+            txn,
+            contract_party::Column::RegionId,
+            contract_party::Column::ContractId,
+            self.id,
+        );
+        let care_forms = linked::<contract_care_form::Entity>(
+            txn,
+            contract_care_form::Column::CareFormId,
+            contract_care_form::Column::ContractId,
+            self.id,
+        );
+        let providers = linked::<contract_provider::Entity>(
+            txn,
+            contract_provider::Column::ProviderId,
+            contract_provider::Column::ContractId,
+            self.id,
+        );
+        to_value(FrameworkContractView {
+            code: &self.code,
+            title: &self.title,
+            scale: self.scale.to_value(),
+            contracting_authority: ContractingAuthorityView {
+                municipality: code::<municipality::Model>(txn, self.contracting_authority_municipality_id).await?,
+                name: &self.contracting_authority_name,
+            },
+            note: &self.note,
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+            party_regions: codes::<region::Model>(txn, parties.await?).await?,
+            care_forms: codes::<care_form::Model>(txn, care_forms.await?).await?,
+            providers: codes::<provider::Model>(txn, providers.await?).await?,
+            source: &self.source,
+            version: self.version,
+        })
+    }
+
+    async fn regions(&self, txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+        let parties = linked::<contract_party::Entity>(
+            txn,
+            contract_party::Column::RegionId,
+            contract_party::Column::ContractId,
+            self.id,
+        )
+        .await?;
+        codes::<region::Model>(txn, parties).await
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CareFormView<'a> {
+    code: &'a str,
+    name: &'a str,
+    name_en: &'a str,
+    description: &'a Option<String>,
+    source: &'a str,
+    version: i32,
+}
+
+#[async_trait::async_trait]
+impl Published for care_form::Model {
+    async fn view(&self, _txn: &DatabaseTransaction) -> Result<Value, DbErr> {
+        to_value(CareFormView {
+            code: &self.code,
+            name: &self.name,
+            name_en: &self.name_en,
+            description: &self.description,
+            source: &self.source,
+            version: self.version,
+        })
+    }
+
+    /// Care forms are national: they concern no one region.
+    async fn regions(&self, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+        Ok(vec![])
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProviderView<'a> {
+    code: &'a str,
+    name: &'a str,
+    certified_institution: Option<bool>,
+    website: &'a Option<String>,
+    source: &'a str,
+    version: i32,
+}
+
+#[async_trait::async_trait]
+impl Published for provider::Model {
+    async fn view(&self, _txn: &DatabaseTransaction) -> Result<Value, DbErr> {
+        to_value(ProviderView {
+            code: &self.code,
+            name: &self.name,
+            certified_institution: self.certified_institution,
+            website: &self.website,
+            source: &self.source,
+            version: self.version,
+        })
+    }
+
+    /// Providers work across regions: their roles carry the regions.
+    async fn regions(&self, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+        Ok(vec![])
+    }
+}

@@ -1,0 +1,235 @@
+//! One write transaction and the steps mutations are made of: lookups that
+//! answer NOT_FOUND, the guarded versioned update, inserts, and the journal.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, IntoActiveModel, IsolationLevel,
+    QueryFilter, QuerySelect, SqlErr, TransactionTrait,
+};
+use serde::Serialize;
+
+use super::journal::{self, Author, Published, Snapshot};
+use super::{Intent, receipts};
+use crate::auth::Actor;
+use crate::registry::error::{UserError, UserErrorCode, WriteError};
+use crate::registry::feed::{self, PendingChange};
+use crate::registry::record::{Coded, Versioned};
+use crate::registry::{Registry, today};
+
+pub enum Began {
+    Fresh(WriteTxn),
+    /// The same mutation with the same input already ran: the code of its object.
+    Replay(String),
+}
+
+pub struct WriteTxn {
+    pub txn: DatabaseTransaction,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    actor: Actor,
+    mutation: &'static str,
+    /// The id of this attempt's receipt row, when it has a `clientMutationId`.
+    receipt: Option<i32>,
+    /// Filled by `record` (which only borrows), drained at commit.
+    changes: Mutex<Vec<PendingChange>>,
+}
+
+impl WriteTxn {
+    /// Begins the transaction and takes the receipt, or finds the earlier attempt.
+    pub async fn begin(registry: &Registry, intent: &Intent<'_>, input: &impl Serialize) -> Result<Began, WriteError> {
+        if let Some(id) = intent.client_mutation_id {
+            receipts::check_format(id)?;
+        }
+        // SQLite has one writer: queue here instead of failing with "database
+        // is locked" when a read transaction upgrades.
+        let writer = match registry.db.get_database_backend() {
+            DatabaseBackend::Sqlite => Some(registry.sqlite_writer.clone().lock_owned().await),
+            _ => None,
+        };
+        // READ COMMITTED whatever the server's default: the feed's head row
+        // lock relies on a blocked UPDATE seeing the committed value.
+        let txn = registry.db.begin_with_config(Some(IsolationLevel::ReadCommitted), None).await?;
+        let mut receipt = None;
+        if let Some(id) = intent.client_mutation_id {
+            let hash = receipts::fingerprint(input);
+            let organisation = intent.actor.organisation();
+            if let Some(earlier) = receipts::find(&txn, organisation, id).await? {
+                return receipts::answer_from(earlier, intent, &hash).map(Began::Replay);
+            }
+            match receipts::take(&txn, intent, id, &hash).await {
+                Ok(row) => receipt = Some(row),
+                Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                    txn.rollback().await?;
+                    let earlier = receipts::find(&registry.db, organisation, id).await?.ok_or(error)?;
+                    return receipts::answer_from(earlier, intent, &hash).map(Began::Replay);
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(Began::Fresh(WriteTxn {
+            txn,
+            _writer: writer,
+            actor: intent.actor.clone(),
+            mutation: intent.mutation,
+            receipt,
+            changes: Default::default(),
+        }))
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Provenance of rows this write creates.
+    pub fn source(&self) -> String {
+        format!(
+            "Entered through {} by {} ({}) on {}",
+            self.mutation,
+            self.actor.organisation(),
+            self.actor.subject(),
+            today()
+        )
+    }
+
+    // ----- lookups ----------------------------------------------------------
+
+    pub async fn find<M: Coded>(&self, code: &str) -> Result<Option<M>, WriteError> {
+        Ok(M::Entity::find().filter(M::CODE.eq(code)).one(&self.txn).await?)
+    }
+
+    /// The object with `code`, or NOT_FOUND on `field`.
+    pub async fn require<M: Coded>(&self, code: &str, field: &str) -> Result<M, WriteError> {
+        self.find(code).await?.ok_or_else(|| WriteError::not_found(&[field], M::WHAT, code))
+    }
+
+    /// Like [`Self::require`] for an optional code.
+    pub async fn require_opt<M: Coded>(&self, code: Option<&String>, field: &str) -> Result<Option<M>, WriteError> {
+        match code {
+            Some(code) => Ok(Some(self.require(code, field).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Ids for a list of codes, in code order without repeats; every unknown code is reported on `field`.
+    pub async fn require_all<M: Coded>(&self, codes: &[String], field: &str) -> Result<Vec<i32>, WriteError> {
+        let unique: BTreeSet<&str> = codes.iter().map(String::as_str).collect();
+        let rows: Vec<(String, i32)> = M::Entity::find()
+            .select_only()
+            .column(M::CODE)
+            .column(M::ID)
+            .filter(M::CODE.is_in(unique.iter().copied()))
+            .into_tuple()
+            .all(&self.txn)
+            .await?;
+        let found: HashMap<&str, i32> = rows.iter().map(|(code, id)| (code.as_str(), *id)).collect();
+        let missing: Vec<UserError> = unique
+            .iter()
+            .filter(|code| !found.contains_key(*code))
+            .map(|code| UserError::new(&[field], UserErrorCode::NotFound, format!("no {} with code {code:?}", M::WHAT)))
+            .collect();
+        if !missing.is_empty() {
+            return Err(WriteError::Rejected(missing));
+        }
+        Ok(unique.iter().map(|code| found[code]).collect())
+    }
+
+    /// Codes are never reused: refuses a create with a code that exists.
+    pub async fn ensure_code_free<M: Coded>(&self, code: &str) -> Result<(), WriteError> {
+        match self.find::<M>(code).await? {
+            Some(_) => Err(WriteError::code_taken()),
+            None => Ok(()),
+        }
+    }
+
+    // ----- changes ------------------------------------------------------------
+
+    /// Writes `after` (with the next version) only if the row still has
+    /// `before`'s version, so of two concurrent writers with the same version
+    /// exactly one wins. The one place a versioned row is updated.
+    pub async fn guarded<M: Versioned>(&self, before: &M, mut after: M) -> Result<M, WriteError>
+    where
+        <M::Entity as EntityTrait>::ActiveModel: ActiveModelTrait<Entity = M::Entity> + Send,
+    {
+        after.set_version(before.version() + 1);
+        let result = M::Entity::update_many()
+            .set(after.clone().into_active().reset_all())
+            .filter(M::ID.eq(before.id()))
+            .filter(M::VERSION.eq(before.version()))
+            .exec(&self.txn)
+            .await?;
+        if result.rows_affected == 0 {
+            let current: Option<i32> = M::Entity::find()
+                .select_only()
+                .column(M::VERSION)
+                .filter(M::ID.eq(before.id()))
+                .into_tuple()
+                .one(&self.txn)
+                .await?;
+            return Err(WriteError::stale(before.version(), current.unwrap_or(before.version())));
+        }
+        Ok(after)
+    }
+
+    /// A guarded update of a published object, journalled.
+    pub async fn update<M: Published>(&self, before: &M, after: M) -> Result<M, WriteError>
+    where
+        <M::Entity as EntityTrait>::ActiveModel: ActiveModelTrait<Entity = M::Entity> + Send,
+    {
+        let snapshot = self.snapshot(before).await?;
+        let after = self.guarded(before, after).await?;
+        self.record(Some(snapshot), &after).await?;
+        Ok(after)
+    }
+
+    /// Inserts a row and returns it as stored.
+    pub async fn insert<A>(&self, row: A) -> Result<<A::Entity as EntityTrait>::Model, WriteError>
+    where
+        A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+    {
+        Ok(row.insert(&self.txn).await?)
+    }
+
+    /// Inserts a published object and journals its creation.
+    pub async fn create<A>(&self, row: A) -> Result<<A::Entity as EntityTrait>::Model, WriteError>
+    where
+        A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + Published,
+    {
+        let created = self.insert(row).await?;
+        self.record(None, &created).await?;
+        Ok(created)
+    }
+
+    /// The object's public view now, before its relations change.
+    pub async fn snapshot<M: Published>(&self, object: &M) -> Result<Snapshot, WriteError> {
+        Ok(Snapshot::of(&self.txn, object).await?)
+    }
+
+    /// Journals one changed object: its audit record now, its feed entry at commit.
+    pub async fn record<M: Published>(&self, before: Option<Snapshot>, after: &M) -> Result<(), WriteError> {
+        let author =
+            Author { organisation: self.actor.organisation(), subject: self.actor.subject(), mutation: self.mutation };
+        let change = journal::record(&self.txn, &author, before, after).await?;
+        self.changes.lock().expect("changes lock").push(change);
+        Ok(())
+    }
+
+    /// Completes the receipt, appends the feed and commits; returns the new
+    /// feed head, or `None` when nothing was journalled (then nothing is
+    /// committed: the transaction rolls back on drop).
+    pub async fn commit<M: Coded>(self, object: &M) -> Result<Option<i64>, WriteError> {
+        let changes = std::mem::take(&mut *self.changes.lock().expect("changes lock"));
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        if let Some(receipt) = self.receipt {
+            receipts::complete(&self.txn, receipt, M::TYPE.as_str(), object.code()).await?;
+        }
+        // Last, so the feed head stays locked for as short as possible.
+        let head = feed::append(&self.txn, &changes).await?;
+        self.txn.commit().await?;
+        Ok(Some(head))
+    }
+}
