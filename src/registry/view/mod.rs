@@ -12,16 +12,21 @@ use super::record::Coded;
 use super::write::Published;
 use super::{today, valid_on};
 
+mod catalogue;
+
 /// Keys the journal reads in every view.
 pub const VERSION: &str = "version";
 pub const VALID_TO: &str = "validTo";
 
-fn to_value(view: impl Serialize) -> Result<Value, DbErr> {
+pub(super) fn to_value(view: impl Serialize) -> Result<Value, DbErr> {
     serde_json::to_value(view).map_err(|e| DbErr::Custom(e.to_string()))
 }
 
 /// Sorted codes of the rows of `M` with these ids.
-async fn codes<M: Coded>(txn: &DatabaseTransaction, ids: impl IntoIterator<Item = i32>) -> Result<Vec<String>, DbErr> {
+pub(super) async fn codes<M: Coded>(
+    txn: &DatabaseTransaction,
+    ids: impl IntoIterator<Item = i32>,
+) -> Result<Vec<String>, DbErr> {
     let ids: Vec<i32> = ids.into_iter().collect();
     if ids.is_empty() {
         return Ok(vec![]);
@@ -36,7 +41,7 @@ async fn codes<M: Coded>(txn: &DatabaseTransaction, ids: impl IntoIterator<Item 
         .await
 }
 
-async fn code<M: Coded>(txn: &DatabaseTransaction, id: Option<i32>) -> Result<Option<String>, DbErr> {
+pub(super) async fn code<M: Coded>(txn: &DatabaseTransaction, id: Option<i32>) -> Result<Option<String>, DbErr> {
     Ok(codes::<M>(txn, id).await?.pop())
 }
 
@@ -67,7 +72,7 @@ async fn cooperation_region_ids(txn: &DatabaseTransaction, cooperation_id: i32) 
 }
 
 /// Ids linked to `owner` through a link table: `SELECT target FROM link WHERE owner_column = owner`.
-async fn linked<L: EntityTrait>(
+pub(super) async fn linked<L: EntityTrait>(
     txn: &DatabaseTransaction,
     target: L::Column,
     owner_column: L::Column,
@@ -263,141 +268,5 @@ impl Published for role::Model {
         }
         ids.extend(regions_today(txn, self.holder_municipality_id.into_iter().collect()).await?);
         codes::<region::Model>(txn, ids).await
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ContractingAuthorityView<'a> {
-    municipality: Option<String>,
-    name: &'a Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct FrameworkContractView<'a> {
-    code: &'a str,
-    title: &'a str,
-    scale: String,
-    contracting_authority: ContractingAuthorityView<'a>,
-    note: &'a Option<String>,
-    valid_from: Option<NaiveDate>,
-    valid_to: Option<NaiveDate>,
-    party_regions: Vec<String>,
-    care_forms: Vec<String>,
-    providers: Vec<String>,
-    source: &'a str,
-    version: i32,
-}
-
-#[async_trait::async_trait]
-impl Published for framework_contract::Model {
-    async fn view(&self, txn: &DatabaseTransaction) -> Result<Value, DbErr> {
-        let parties = linked::<contract_party::Entity>(
-            txn,
-            contract_party::Column::RegionId,
-            contract_party::Column::ContractId,
-            self.id,
-        );
-        let care_forms = linked::<contract_care_form::Entity>(
-            txn,
-            contract_care_form::Column::CareFormId,
-            contract_care_form::Column::ContractId,
-            self.id,
-        );
-        let providers = linked::<contract_provider::Entity>(
-            txn,
-            contract_provider::Column::ProviderId,
-            contract_provider::Column::ContractId,
-            self.id,
-        );
-        to_value(FrameworkContractView {
-            code: &self.code,
-            title: &self.title,
-            scale: self.scale.to_value(),
-            contracting_authority: ContractingAuthorityView {
-                municipality: code::<municipality::Model>(txn, self.contracting_authority_municipality_id).await?,
-                name: &self.contracting_authority_name,
-            },
-            note: &self.note,
-            valid_from: self.valid_from,
-            valid_to: self.valid_to,
-            party_regions: codes::<region::Model>(txn, parties.await?).await?,
-            care_forms: codes::<care_form::Model>(txn, care_forms.await?).await?,
-            providers: codes::<provider::Model>(txn, providers.await?).await?,
-            source: &self.source,
-            version: self.version,
-        })
-    }
-
-    async fn regions(&self, txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
-        let parties = linked::<contract_party::Entity>(
-            txn,
-            contract_party::Column::RegionId,
-            contract_party::Column::ContractId,
-            self.id,
-        )
-        .await?;
-        codes::<region::Model>(txn, parties).await
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CareFormView<'a> {
-    code: &'a str,
-    name: &'a str,
-    name_en: &'a str,
-    description: &'a Option<String>,
-    source: &'a str,
-    version: i32,
-}
-
-#[async_trait::async_trait]
-impl Published for care_form::Model {
-    async fn view(&self, _txn: &DatabaseTransaction) -> Result<Value, DbErr> {
-        to_value(CareFormView {
-            code: &self.code,
-            name: &self.name,
-            name_en: &self.name_en,
-            description: &self.description,
-            source: &self.source,
-            version: self.version,
-        })
-    }
-
-    /// Care forms are national: they concern no one region.
-    async fn regions(&self, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
-        Ok(vec![])
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ProviderView<'a> {
-    code: &'a str,
-    name: &'a str,
-    certified_institution: Option<bool>,
-    website: &'a Option<String>,
-    source: &'a str,
-    version: i32,
-}
-
-#[async_trait::async_trait]
-impl Published for provider::Model {
-    async fn view(&self, _txn: &DatabaseTransaction) -> Result<Value, DbErr> {
-        to_value(ProviderView {
-            code: &self.code,
-            name: &self.name,
-            certified_institution: self.certified_institution,
-            website: &self.website,
-            source: &self.source,
-            version: self.version,
-        })
-    }
-
-    /// Providers work across regions: their roles carry the regions.
-    async fn regions(&self, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
-        Ok(vec![])
     }
 }
