@@ -25,7 +25,8 @@ pub fn as_of(value: Option<Date>, default: NaiveDate) -> NaiveDate {
     value.map_or(default, |date| date.0)
 }
 
-/// The date a root field answers for: its `asOf` argument, else today in the Netherlands.
+/// A date argument, else today in the Netherlands: the default of every root
+/// field's `asOf` (and of the date a new member list holds from).
 pub fn or_today(value: Option<Date>) -> NaiveDate {
     value.map_or_else(registry::today, |date| date.0)
 }

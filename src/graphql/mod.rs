@@ -1,6 +1,12 @@
 //! The GraphQL surface: schema assembly, the query root, object types and the
 //! DataLoaders that resolve relations in batches. Resolvers stay thin: they
 //! translate arguments, call the registry and wrap what it returns.
+//!
+//! Object types live in `types/` and mutations in `mutation/`, one file per
+//! aggregate; inputs and filters convert to the registry's own types with
+//! `From` impls beside them, so the registry never sees GraphQL. Resolvers
+//! reach the registry, the caller and the `asOf` default only through
+//! `context`, and spell error codes only through `errors::ErrorCode`.
 
 mod changes;
 mod context;

@@ -104,8 +104,7 @@ trait Payload: From<Outcome<Self::Object>> {
 
 /// Declares a payload type whose object field is `$field`.
 macro_rules! payload {
-    ($(#[$doc:meta])* $name:ident, $field:ident: $object:ty) => {
-        $(#[$doc])*
+    ($name:ident, $field:ident: $object:ty) => {
         #[derive(async_graphql::SimpleObject)]
         pub struct $name {
             /// Echo of the input's `clientMutationId`.
@@ -120,7 +119,12 @@ macro_rules! payload {
 
         impl From<$crate::graphql::mutation::Outcome<$object>> for $name {
             fn from(o: $crate::graphql::mutation::Outcome<$object>) -> Self {
-                Self { client_mutation_id: o.client_mutation_id, $field: o.object, user_errors: o.user_errors, replayed: o.replayed }
+                Self {
+                    client_mutation_id: o.client_mutation_id,
+                    $field: o.object,
+                    user_errors: o.user_errors,
+                    replayed: o.replayed,
+                }
             }
         }
 
