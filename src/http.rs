@@ -254,8 +254,7 @@ async fn graphql_ws(State(state): State<AppState>, protocol: GraphQLProtocol, up
 }
 
 fn graphql_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (status, [(header::CONTENT_TYPE, "application/json")], code.body(message).to_string()).into_response()
 }
 
 async fn schema_sdl(State(state): State<AppState>) -> impl IntoResponse {

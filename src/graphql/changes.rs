@@ -9,7 +9,9 @@ use async_graphql::{Context, Enum, InputObject, Json, Object, Result, SimpleObje
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
-use crate::registry::{self, PageRequest, Registry, RegistryError};
+use super::context::registry;
+use crate::registry::{self, Page, PageRequest, Registry, RegistryError};
+use entity::change_event;
 
 /// How often a live subscription also looks for changes committed by other
 /// service instances (changes of this instance wake it at once).
@@ -92,7 +94,7 @@ impl From<ChangeFilter> for registry::ChangeFilter {
 }
 
 /// One committed change, at its position in the feed.
-pub struct Change(pub entity::change_event::Model);
+pub struct Change(pub change_event::Model);
 
 /// A feed cursor is the position in decimal, so a client that read the whole
 /// registry at `registryVersion` V can follow the feed from `after: "V"`.
@@ -116,6 +118,17 @@ pub struct ChangeConnectionFields {
 
 /// Changes as a Relay connection whose cursors are feed positions.
 pub type ChangeConnection = Connection<String, Change, ChangeConnectionFields>;
+
+fn change_connection(page: Page<change_event::Model>, after: i64) -> ChangeConnection {
+    let resume = page.items.last().map_or(after, |c| c.position);
+    let mut connection = Connection::with_additional_fields(
+        after > 0,
+        page.has_next_page,
+        ChangeConnectionFields { total_count: page.total_count, resume_cursor: resume.to_string() },
+    );
+    connection.edges = page.items.into_iter().map(|c| Edge::new(c.position.to_string(), Change(c))).collect();
+    connection
+}
 
 #[Object]
 impl Change {
@@ -167,25 +180,15 @@ impl ChangesQuery {
         #[graphql(desc = "Page size: default 50, at most 500.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last change you processed, or a registryVersion.")] after: Option<String>,
     ) -> Result<ChangeConnection> {
-        let after_position = after.as_deref().map(position_of).transpose()?.unwrap_or(0);
+        let after = after.as_deref().map(position_of).transpose()?.unwrap_or(0);
         let request = PageRequest::new(first, None)?;
-        let page = ctx
-            .data_unchecked::<Registry>()
-            .changes(&filter.unwrap_or_default().into(), after_position, request.first, true)
-            .await?;
-        let resume = page.items.last().map_or(after_position, |c| c.position);
-        let mut connection = Connection::with_additional_fields(
-            after_position > 0,
-            page.has_next_page,
-            ChangeConnectionFields { total_count: page.total_count, resume_cursor: resume.to_string() },
-        );
-        connection.edges = page.items.into_iter().map(|c| Edge::new(c.position.to_string(), Change(c))).collect();
-        Ok(connection)
+        let page = registry(ctx).changes(&filter.unwrap_or_default().into(), after, request.first, true).await?;
+        Ok(change_connection(page, after))
     }
 
     /// The position of the last committed change: a cheap "has anything changed?" check.
     async fn registry_version(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(ctx.data_unchecked::<Registry>().registry_version().await?)
+        Ok(registry(ctx).registry_version().await?)
     }
 }
 
@@ -202,45 +205,55 @@ impl SubscriptionRoot {
         filter: Option<ChangeFilter>,
         after: Option<String>,
     ) -> Result<impl Stream<Item = Result<Change>>> {
-        let registry = ctx.data_unchecked::<Registry>().clone();
-        let filter: registry::ChangeFilter = filter.unwrap_or_default().into();
+        let registry = registry(ctx).clone();
         // Watch before reading, so a commit between the read and the wait still wakes us.
-        let mut commits = registry.watch_feed();
-        let mut position = match after.as_deref() {
+        let commits = registry.watch_feed();
+        let position = match after.as_deref() {
             Some(cursor) => position_of(cursor)?,
             None => registry.registry_version().await?,
         };
-        Ok(async_stream::stream! {
-            loop {
-                commits.borrow_and_update();
-                // Read before the changes: everything up to this head is visible
-                // (positions become visible in order), so a filtered subscriber
-                // may skip to it instead of rescanning what it does not want.
-                let read = async {
-                    let head = registry.registry_version().await?;
-                    Ok::<_, RegistryError>((head, registry.changes(&filter, position, CATCH_UP_BATCH, false).await?))
-                };
-                let (head, page) = match read.await {
-                    Ok(read) => read,
-                    Err(error) => {
-                        // Tell the client, so it reconnects with its last cursor instead of believing it is done.
-                        yield Err(error.into());
-                        break;
-                    }
-                };
-                for change in page.items {
-                    position = change.position;
-                    yield Ok(Change(change));
+        Ok(follow(registry, filter.unwrap_or_default().into(), commits, position))
+    }
+}
+
+/// The changes after `position` as they commit: first a catch-up in batches,
+/// then live, woken by this instance's commits or, for other instances', by polling.
+fn follow(
+    registry: Registry,
+    filter: registry::ChangeFilter,
+    mut commits: tokio::sync::watch::Receiver<i64>,
+    mut position: i64,
+) -> impl Stream<Item = Result<Change>> {
+    async_stream::stream! {
+        loop {
+            commits.borrow_and_update();
+            // Read before the changes: everything up to this head is visible
+            // (positions become visible in order), so a filtered subscriber
+            // may skip to it instead of rescanning what it does not want.
+            let read = async {
+                let head = registry.registry_version().await?;
+                Ok::<_, RegistryError>((head, registry.changes(&filter, position, CATCH_UP_BATCH, false).await?))
+            };
+            let (head, page) = match read.await {
+                Ok(read) => read,
+                Err(error) => {
+                    // Tell the client, so it reconnects with its last cursor instead of believing it is done.
+                    yield Err(error.into());
+                    break;
                 }
-                if page.has_next_page {
-                    continue;
-                }
-                position = position.max(head);
-                tokio::select! {
-                    changed = commits.changed() => if changed.is_err() { break },
-                    _ = tokio::time::sleep(POLL_INTERVAL) => {}
-                }
+            };
+            for change in page.items {
+                position = change.position;
+                yield Ok(Change(change));
             }
-        })
+            if page.has_next_page {
+                continue;
+            }
+            position = position.max(head);
+            tokio::select! {
+                changed = commits.changed() => if changed.is_err() { break },
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            }
+        }
     }
 }

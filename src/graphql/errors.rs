@@ -6,6 +6,9 @@ use async_graphql::ErrorExtensions;
 
 use crate::registry::RegistryError;
 
+/// The extension that carries the code.
+const CODE: &str = "code";
+
 /// The stable code of an error a request can get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -46,7 +49,22 @@ impl ErrorCode {
 
     /// A GraphQL error with this code.
     pub fn error(self, message: impl Into<String>) -> async_graphql::Error {
-        async_graphql::Error::new(message).extend_with(|_, e| e.set("code", self.as_str()))
+        async_graphql::Error::new(message).extend_with(|_, e| e.set(CODE, self.as_str()))
+    }
+
+    /// A request-level error with this code, for extensions that refuse a
+    /// request before it runs (such an error has no position in the query).
+    pub fn server_error(self, message: impl Into<String>) -> async_graphql::ServerError {
+        let mut error = async_graphql::ServerError::new(message, None);
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set(CODE, self.as_str());
+        error.extensions = Some(extensions);
+        error
+    }
+
+    /// The body of an error response the HTTP layer writes itself, shaped like a GraphQL error.
+    pub fn body(self, message: &str) -> serde_json::Value {
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { (CODE): self.as_str() } }] })
     }
 
     /// True when a server error carries this code.
@@ -54,7 +72,7 @@ impl ErrorCode {
         error
             .extensions
             .as_ref()
-            .and_then(|e| e.get("code"))
+            .and_then(|e| e.get(CODE))
             .is_some_and(|code| *code == async_graphql::Value::from(self.as_str()))
     }
 }
@@ -97,6 +115,15 @@ mod tests {
                 "METHOD_NOT_ALLOWED",
                 "INTERNAL_SERVER_ERROR"
             ]
+        );
+    }
+
+    /// The HTTP layer's own error bodies look like the GraphQL errors a client already handles.
+    #[test]
+    fn http_error_body_has_the_graphql_shape() {
+        assert_eq!(
+            ErrorCode::BadRequest.body("bad"),
+            serde_json::json!({ "errors": [{ "message": "bad", "extensions": { "code": "BAD_REQUEST" } }] })
         );
     }
 }

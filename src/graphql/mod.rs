@@ -1,12 +1,21 @@
 //! The GraphQL surface: schema assembly, the query root, object types and the
 //! DataLoaders that resolve relations in batches. Resolvers stay thin: they
 //! translate arguments, call the registry and wrap what it returns.
+//!
+//! Object types live in `types/` and mutations in `mutation/`, one file per
+//! aggregate; inputs and filters convert to the registry's own types with
+//! `From` impls beside them, so the registry never sees GraphQL. Resolvers
+//! reach the registry, the caller and the `asOf` default only through
+//! `context`, and spell error codes only through `errors::ErrorCode`.
 
 mod changes;
+mod context;
 mod errors;
+mod filters;
 mod loaders;
 mod mutation;
 mod operation;
+mod paging;
 mod query;
 mod scalars;
 mod types;
@@ -43,7 +52,7 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 pub const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(5);
 
 pub fn build_schema(registry: Registry) -> RegistrySchema {
-    Schema::build(Query::default(), MutationRoot, SubscriptionRoot)
+    Schema::build(Query::default(), MutationRoot::default(), SubscriptionRoot)
         .extension(operation::OperationGuard)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)))
         .data(DataLoader::new(RegistryLoader::new(registry.clone()), tokio::spawn).delay(LOADER_DELAY))
@@ -55,5 +64,5 @@ pub fn build_schema(registry: Registry) -> RegistrySchema {
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), MutationRoot, SubscriptionRoot).finish().sdl()
+    Schema::build(Query::default(), MutationRoot::default(), SubscriptionRoot).finish().sdl()
 }

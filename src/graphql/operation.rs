@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
-use async_graphql::{ErrorExtensionValues, Request, ServerError, ServerResult, Value};
+use async_graphql::{Request, ServerResult};
 
 /// The message of the error a mutation over GET gets.
 pub const NOT_OVER_GET: &str = "mutations and subscriptions are not allowed over GET; use POST";
@@ -80,11 +80,7 @@ impl Extension for OperationGuardExtension {
             let _ = meta.operation.set(ty);
         }
         if refused {
-            let mut error = ServerError::new(NOT_OVER_GET, None);
-            let mut extensions = ErrorExtensionValues::default();
-            extensions.set("code", Value::from(super::ErrorCode::MethodNotAllowed.as_str()));
-            error.extensions = Some(extensions);
-            return Err(error);
+            return Err(super::ErrorCode::MethodNotAllowed.server_error(NOT_OVER_GET));
         }
         Ok(request)
     }

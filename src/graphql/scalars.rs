@@ -26,3 +26,9 @@ impl From<NaiveDate> for Date {
         Date(date)
     }
 }
+
+impl From<Date> for NaiveDate {
+    fn from(date: Date) -> Self {
+        date.0
+    }
+}

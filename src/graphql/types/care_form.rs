@@ -1,0 +1,60 @@
+use async_graphql::{Context, ID, Object, Result};
+use chrono::NaiveDate;
+use entity::care_form;
+
+use super::{FrameworkContract, Role, global_id, load_list};
+use crate::graphql::context;
+use crate::graphql::loaders::{CareFormContracts, CareFormRoles};
+use crate::graphql::scalars::Date;
+use crate::registry::{ObjectType, Registry, RegistryError};
+
+/// A care form (zorgvorm), e.g. JeugdzorgPlus (closed youth care) or jeugdbescherming (child protection).
+pub struct CareForm {
+    pub row: care_form::Model,
+    pub as_of: NaiveDate,
+}
+
+impl CareForm {
+    /// Care forms have no period of their own: `as_of` is only passed on to their relations.
+    pub async fn find(registry: &Registry, code: &str, as_of: NaiveDate) -> Result<Option<Self>, RegistryError> {
+        Ok(registry.care_form(code).await?.map(|row| Self { row, as_of }))
+    }
+}
+
+#[Object]
+impl CareForm {
+    pub(super) async fn id(&self) -> ID {
+        global_id(ObjectType::CareForm, &self.row.code)
+    }
+    /// The registry's code for the care form (not an official code).
+    async fn code(&self) -> &str {
+        &self.row.code
+    }
+    /// The Dutch term.
+    async fn name(&self) -> &str {
+        &self.row.name
+    }
+    /// The English meaning.
+    async fn name_en(&self) -> &str {
+        &self.row.name_en
+    }
+    async fn description(&self) -> Option<&str> {
+        self.row.description.as_deref()
+    }
+    async fn source(&self) -> &str {
+        &self.row.source
+    }
+    async fn version(&self) -> i32 {
+        self.row.version
+    }
+    /// Roles for this care form (e.g. the lead for JeugdzorgPlus).
+    async fn roles(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Role>> {
+        let as_of = context::as_of(as_of, self.as_of);
+        load_list(ctx, CareFormRoles(self.row.id, as_of), as_of).await
+    }
+    /// Framework contracts that cover this care form.
+    async fn framework_contracts(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<FrameworkContract>> {
+        let as_of = context::as_of(as_of, self.as_of);
+        load_list(ctx, CareFormContracts(self.row.id, as_of), as_of).await
+    }
+}

@@ -1,0 +1,84 @@
+use async_graphql::{Context, ID, Object, Result};
+use chrono::NaiveDate;
+use entity::cooperation;
+
+use super::{FromRow, Instrument, Municipality, Region, Role, Scale, global_id, load_list, load_value};
+use crate::graphql::context;
+use crate::graphql::loaders::{CooperationMembersOf, CooperationRoles};
+use crate::graphql::scalars::Date;
+use crate::registry::{CooperationMembers, ObjectType, Registry, RegistryError};
+
+/// A cooperation (samenwerkingsverband): municipalities and/or regions that do a task together,
+/// e.g. a purchasing sub-region or a bi-regional arrangement.
+pub struct Cooperation {
+    pub row: cooperation::Model,
+    pub as_of: NaiveDate,
+}
+
+impl Cooperation {
+    pub async fn find(registry: &Registry, code: &str, as_of: NaiveDate) -> Result<Option<Self>, RegistryError> {
+        Ok(registry.cooperation(code, as_of).await?.map(|row| Self { row, as_of }))
+    }
+
+    /// Both member lists come from one loader key, so asking for both costs one batch.
+    async fn members(&self, ctx: &Context<'_>, as_of: NaiveDate) -> Result<CooperationMembers> {
+        Ok(load_value(ctx, CooperationMembersOf(self.row.id, as_of)).await?.unwrap_or_default())
+    }
+}
+
+#[Object]
+impl Cooperation {
+    pub(super) async fn id(&self) -> ID {
+        global_id(ObjectType::Cooperation, &self.row.code)
+    }
+    /// The registry's code for the cooperation (not an official code).
+    async fn code(&self) -> &str {
+        &self.row.code
+    }
+    async fn name(&self) -> &str {
+        &self.row.name
+    }
+    async fn scale(&self) -> Scale {
+        self.row.scale.into()
+    }
+    /// The legal form; null when the source does not state it.
+    async fn instrument(&self) -> Option<Instrument> {
+        self.row.instrument.map(Into::into)
+    }
+    async fn description(&self) -> Option<&str> {
+        self.row.description.as_deref()
+    }
+    async fn valid_from(&self) -> Option<Date> {
+        self.row.valid_from.map(Date)
+    }
+    async fn valid_to(&self) -> Option<Date> {
+        self.row.valid_to.map(Date)
+    }
+    /// The source document and, where a fact was derived, how.
+    async fn source(&self) -> &str {
+        &self.row.source
+    }
+    async fn version(&self) -> i32 {
+        self.row.version
+    }
+    async fn as_of(&self) -> Date {
+        Date(self.as_of)
+    }
+    /// Member municipalities on `asOf`.
+    async fn member_municipalities(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Municipality>> {
+        let as_of = context::as_of(as_of, self.as_of);
+        let members = self.members(ctx, as_of).await?.municipalities;
+        Ok(members.into_iter().map(|row| Municipality::from_row(row, as_of)).collect())
+    }
+    /// Member regions on `asOf`.
+    async fn member_regions(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Region>> {
+        let as_of = context::as_of(as_of, self.as_of);
+        let members = self.members(ctx, as_of).await?.regions;
+        Ok(members.into_iter().map(|row| Region::from_row(row, as_of)).collect())
+    }
+    /// Roles for this cooperation (lead, purchasing, contract management, ...).
+    async fn roles(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Role>> {
+        let as_of = context::as_of(as_of, self.as_of);
+        load_list(ctx, CooperationRoles(self.row.id, as_of), as_of).await
+    }
+}

@@ -1,0 +1,197 @@
+//! GraphQL object types, one file per type. Each wraps a registry row and the
+//! `asOf` date it was read for; relations default to that same date and go
+//! through DataLoaders. This module holds what they share: the `Node`
+//! interface, the `RoleHolder` union, the enums, global ids and loading.
+
+mod audit;
+mod care_form;
+mod contract;
+mod cooperation;
+mod municipality;
+mod provider;
+mod province;
+mod region;
+mod role;
+mod viewer;
+
+use std::hash::Hash;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, Enum, ID, Interface, Result, Union};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
+
+pub use audit::AuditRecord;
+pub use care_form::CareForm;
+pub use contract::FrameworkContract;
+pub use cooperation::Cooperation;
+pub use municipality::Municipality;
+pub use provider::Provider;
+pub use province::Province;
+pub use region::Region;
+pub use role::Role;
+pub use viewer::Viewer;
+
+use super::loaders::{LoadError, RegistryLoader};
+use crate::registry::{ObjectType, Registry, RegistryError};
+
+/// A GraphQL object built from one registry row, read for a date.
+pub trait FromRow {
+    type Row;
+    fn from_row(row: Self::Row, as_of: NaiveDate) -> Self;
+}
+
+/// Implements [`FromRow`] for object types that are `{ row, as_of }`.
+macro_rules! from_row {
+    ($($object:ident => $module:ident),* $(,)?) => {$(
+        impl FromRow for $object {
+            type Row = entity::$module::Model;
+            fn from_row(row: Self::Row, as_of: NaiveDate) -> Self {
+                Self { row, as_of }
+            }
+        }
+    )*};
+}
+
+from_row!(
+    Region => region,
+    Municipality => municipality,
+    Cooperation => cooperation,
+    Role => role,
+    CareForm => care_form,
+    Provider => provider,
+    FrameworkContract => framework_contract,
+);
+
+/// Runs one DataLoader lookup and turns a shared loader error into a GraphQL error.
+async fn load_value<K>(ctx: &Context<'_>, key: K) -> Result<Option<<RegistryLoader as Loader<K>>::Value>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    RegistryLoader: Loader<K, Error = LoadError>,
+{
+    ctx.data_unchecked::<DataLoader<RegistryLoader>>()
+        .load_one(key)
+        .await
+        .map_err(|error| super::registry_error(&error))
+}
+
+/// The related object under `key`, if any, read for `as_of`.
+async fn load<K, T>(ctx: &Context<'_>, key: K, as_of: NaiveDate) -> Result<Option<T>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    RegistryLoader: Loader<K, Error = LoadError, Value = T::Row>,
+    T: FromRow,
+{
+    Ok(load_value(ctx, key).await?.map(|row| T::from_row(row, as_of)))
+}
+
+/// Like [`load`] for relations that are lists: no entry means an empty list.
+async fn load_list<K, T>(ctx: &Context<'_>, key: K, as_of: NaiveDate) -> Result<Vec<T>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    RegistryLoader: Loader<K, Error = LoadError, Value = Vec<T::Row>>,
+    T: FromRow,
+{
+    let rows = load_value(ctx, key).await?.unwrap_or_default();
+    Ok(rows.into_iter().map(|row| T::from_row(row, as_of)).collect())
+}
+
+/// Global object id: an opaque, URL-safe encoding of `Type:code`.
+pub fn global_id(object_type: ObjectType, code: &str) -> ID {
+    ID(URL_SAFE_NO_PAD.encode(format!("{}:{code}", object_type.as_str())))
+}
+
+/// The object type and code inside a global id, if it is one of ours.
+pub fn parse_global_id(id: &str) -> Option<(ObjectType, String)> {
+    let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(id).ok()?).ok()?;
+    let (type_name, code) = decoded.split_once(':')?;
+    Some((ObjectType::parse(type_name)?, code.to_owned()))
+}
+
+/// The scale at which a cooperation or contract operates.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::Scale")]
+pub enum Scale {
+    /// Part of a region: a sub-region or purchasing region (subregio, inkoopregio).
+    Subregional,
+    /// One youth-care region (regionaal).
+    Regional,
+    /// Two regions or purchasing regions together (bi-regionaal).
+    Biregional,
+    /// Several regions, a province or a landsdeel (bovenregionaal).
+    Supraregional,
+    /// All municipalities (landelijk), e.g. through VNG.
+    National,
+}
+
+/// The legal instrument a cooperation is founded on.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::Instrument")]
+pub enum Instrument {
+    /// samenwerkingsovereenkomst: cooperation agreement.
+    CooperationAgreement,
+    /// dienstverleningsovereenkomst (e.g. DVO21): service agreement.
+    ServiceAgreement,
+    /// gemeenschappelijke regeling: joint arrangement under public law.
+    JointArrangement,
+}
+
+/// What the holder of a role does.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::RoleKind")]
+pub enum RoleKind {
+    /// accounthoudende gemeente/regio: keeps oversight of a provider or care form for all regions.
+    AccountHolder,
+    /// penvoerder: leads purchasing for a cooperation.
+    LeadMunicipality,
+    /// inkooporganisatie: purchases on behalf of a cooperation.
+    PurchasingOrganisation,
+    /// contractmanagement: manages the contracts of a cooperation.
+    ContractManager,
+    /// coördinerende gemeente: coordinates a supra-regional network.
+    CoordinatingMunicipality,
+}
+
+/// Any registry object that has a global id.
+// The derive calls each type's `id` resolver, which is why those are `pub(super)`.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Global, opaque object id (for client caches)."))]
+pub enum Node {
+    Region(Region),
+    Municipality(Municipality),
+    Province(Province),
+    Cooperation(Cooperation),
+    Role(Role),
+    CareForm(CareForm),
+    Provider(Provider),
+    FrameworkContract(FrameworkContract),
+}
+
+impl Node {
+    /// The object a global id names, read for `as_of`; none when the id is not
+    /// ours or the object is unknown or not valid then.
+    pub async fn find(registry: &Registry, id: &str, as_of: NaiveDate) -> Result<Option<Node>, RegistryError> {
+        let Some((object_type, code)) = parse_global_id(id) else { return Ok(None) };
+        let code = code.as_str();
+        Ok(match object_type {
+            ObjectType::Region => Region::find(registry, code, as_of).await?.map(Node::Region),
+            ObjectType::Municipality => Municipality::find(registry, code, as_of).await?.map(Node::Municipality),
+            ObjectType::Province => Province::find(registry, code).await?.map(Node::Province),
+            ObjectType::Cooperation => Cooperation::find(registry, code, as_of).await?.map(Node::Cooperation),
+            ObjectType::Role => Role::find(registry, code, as_of).await?.map(Node::Role),
+            ObjectType::CareForm => CareForm::find(registry, code, as_of).await?.map(Node::CareForm),
+            ObjectType::Provider => Provider::find(registry, code, as_of).await?.map(Node::Provider),
+            ObjectType::FrameworkContract => {
+                FrameworkContract::find(registry, code, as_of).await?.map(Node::FrameworkContract)
+            }
+        })
+    }
+}
+
+/// Who holds a role: a municipality, or a whole region (e.g. an account-holding region).
+#[derive(Union)]
+pub enum RoleHolder {
+    Municipality(Municipality),
+    Region(Region),
+}

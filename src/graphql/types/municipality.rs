@@ -1,0 +1,107 @@
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+use entity::municipality;
+
+use super::{Cooperation, Province, Region, Role, global_id, load, load_list};
+use crate::graphql::context;
+use crate::graphql::loaders::{MunicipalityCooperations, MunicipalityRegion, MunicipalityRolesHeld, ProvinceById};
+use crate::graphql::scalars::Date;
+use crate::registry::{ObjectType, Registry, RegistryError};
+
+/// The youth-care access point of a municipality (toegang jeugdhulp).
+#[derive(SimpleObject)]
+pub struct AccessPoint {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub address: Option<String>,
+}
+
+impl AccessPoint {
+    /// Null rather than an object of nulls when the municipality has not given one.
+    fn of(r: &municipality::Model) -> Option<Self> {
+        let any = [&r.access_name, &r.access_phone, &r.access_email, &r.access_website, &r.access_address]
+            .iter()
+            .any(|field| field.is_some());
+        any.then(|| AccessPoint {
+            name: r.access_name.clone(),
+            phone: r.access_phone.clone(),
+            email: r.access_email.clone(),
+            website: r.access_website.clone(),
+            address: r.access_address.clone(),
+        })
+    }
+}
+
+/// A municipality (gemeente), responsible for youth care under the Jeugdwet.
+pub struct Municipality {
+    pub row: municipality::Model,
+    pub as_of: NaiveDate,
+}
+
+impl Municipality {
+    pub async fn find(registry: &Registry, code: &str, as_of: NaiveDate) -> Result<Option<Self>, RegistryError> {
+        Ok(registry.municipality(code, as_of).await?.map(|row| Self { row, as_of }))
+    }
+}
+
+#[Object]
+impl Municipality {
+    pub(super) async fn id(&self) -> ID {
+        global_id(ObjectType::Municipality, &self.row.code)
+    }
+    /// CBS code: `GM` and four digits (`GM0772` = Eindhoven).
+    async fn code(&self) -> &str {
+        &self.row.code
+    }
+    /// CBS name (statnaam), e.g. `'s-Gravenhage`.
+    async fn name(&self) -> &str {
+        &self.row.name
+    }
+    /// The municipality's website, as it maintains it.
+    async fn website(&self) -> Option<&str> {
+        self.row.website.as_deref()
+    }
+    /// The youth-care access point (toegang), as the municipality maintains it; null when not yet given.
+    async fn access_point(&self) -> Option<AccessPoint> {
+        AccessPoint::of(&self.row)
+    }
+    /// First day the municipality exists; null when the source does not say.
+    async fn valid_from(&self) -> Option<Date> {
+        self.row.valid_from.map(Date)
+    }
+    /// First day the municipality no longer exists (exclusive), e.g. after a merger (herindeling).
+    async fn valid_to(&self) -> Option<Date> {
+        self.row.valid_to.map(Date)
+    }
+    async fn source(&self) -> &str {
+        &self.row.source
+    }
+    async fn version(&self) -> i32 {
+        self.row.version
+    }
+    /// The date this object was read for.
+    async fn as_of(&self) -> Date {
+        Date(self.as_of)
+    }
+    /// The province (provincie) the municipality lies in.
+    async fn province(&self, ctx: &Context<'_>) -> Result<Option<Province>> {
+        load(ctx, ProvinceById(self.row.province_id), self.as_of).await
+    }
+    /// The youth-care region the municipality belongs to on `asOf`; null if none is recorded for that date.
+    async fn region(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Option<Region>> {
+        let as_of = context::as_of(as_of, self.as_of);
+        load(ctx, MunicipalityRegion(self.row.id, as_of), as_of).await
+    }
+    /// Cooperations the municipality takes part in, directly or through its region.
+    async fn cooperations(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Cooperation>> {
+        let as_of = context::as_of(as_of, self.as_of);
+        load_list(ctx, MunicipalityCooperations(self.row.id, as_of), as_of).await
+    }
+    /// Roles the municipality holds.
+    async fn roles_held(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Role>> {
+        let as_of = context::as_of(as_of, self.as_of);
+        load_list(ctx, MunicipalityRolesHeld(self.row.id, as_of), as_of).await
+    }
+}

@@ -1,0 +1,82 @@
+use async_graphql::{Context, ID, Object, Result};
+use chrono::NaiveDate;
+use entity::region;
+
+use super::{Cooperation, FrameworkContract, Municipality, Role, global_id, load_list};
+use crate::graphql::context;
+use crate::graphql::loaders::{RegionContracts, RegionCooperations, RegionMunicipalities, RegionRoles};
+use crate::graphql::scalars::Date;
+use crate::registry::{ObjectType, Registry, RegistryError};
+
+/// A youth-care region (jeugdzorgregio, jeugdregio): one of the 42 regions in
+/// which municipalities purchase specialist youth care together.
+pub struct Region {
+    pub row: region::Model,
+    pub as_of: NaiveDate,
+}
+
+impl Region {
+    pub async fn find(registry: &Registry, code: &str, as_of: NaiveDate) -> Result<Option<Self>, RegistryError> {
+        Ok(registry.region(code, as_of).await?.map(|row| Self { row, as_of }))
+    }
+}
+
+#[Object]
+impl Region {
+    pub(super) async fn id(&self) -> ID {
+        global_id(ObjectType::Region, &self.row.code)
+    }
+    /// CBS code, `JZ01`–`JZ39` or `JZ41`–`JZ43` (there is no `JZ40`).
+    async fn code(&self) -> &str {
+        &self.row.code
+    }
+    /// CBS name (statnaam) in the current classification.
+    async fn name(&self) -> &str {
+        &self.row.name
+    }
+    /// The name of the same code in the CBS 2015 classification.
+    async fn name_2015(&self) -> Option<&str> {
+        self.row.name_2015.as_deref()
+    }
+    /// First day the region exists; null when the source does not say.
+    async fn valid_from(&self) -> Option<Date> {
+        self.row.valid_from.map(Date)
+    }
+    /// First day the region no longer exists (exclusive); null while open.
+    async fn valid_to(&self) -> Option<Date> {
+        self.row.valid_to.map(Date)
+    }
+    /// Where the registry's facts about this region come from.
+    async fn source(&self) -> &str {
+        &self.row.source
+    }
+    /// Optimistic-concurrency version of the region row.
+    async fn version(&self) -> i32 {
+        self.row.version
+    }
+    /// The date this object was read for.
+    async fn as_of(&self) -> Date {
+        Date(self.as_of)
+    }
+    /// Member municipalities (gemeenten) on `asOf` (default: the region's own `asOf`), ordered by code.
+    async fn municipalities(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Municipality>> {
+        let as_of = context::as_of(as_of, self.as_of);
+        load_list(ctx, RegionMunicipalities(self.row.id, as_of), as_of).await
+    }
+    /// Cooperations (samenwerkingsverbanden) the region takes part in, as a member region or
+    /// through its member municipalities.
+    async fn cooperations(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Cooperation>> {
+        let as_of = context::as_of(as_of, self.as_of);
+        load_list(ctx, RegionCooperations(self.row.id, as_of), as_of).await
+    }
+    /// Roles that concern the region: held by it, for it, or for one of its cooperations.
+    async fn roles(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Role>> {
+        let as_of = context::as_of(as_of, self.as_of);
+        load_list(ctx, RegionRoles(self.row.id, as_of), as_of).await
+    }
+    /// Framework contracts (raamcontracten) the region is a party to.
+    async fn framework_contracts(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<FrameworkContract>> {
+        let as_of = context::as_of(as_of, self.as_of);
+        load_list(ctx, RegionContracts(self.row.id, as_of), as_of).await
+    }
+}
