@@ -157,7 +157,12 @@ impl Change {
     async fn version(&self) -> Option<i32> {
         self.0.version
     }
-    /// The object's stored state after the change (field names as stored; null when deleted).
+    /// The object's public state after the change, in the API's own terms: the schema's field names
+    /// (`validTo`, `accessPoint { phone }`) and codes for related objects (`"province": "PV30"`,
+    /// `"holder": "GM0772"`, `"partyRegions": ["JZ39"]`), never internal ids. A municipality also
+    /// carries `regions`, its region memberships (`region`, `validFrom`, `validTo`), oldest first; a
+    /// cooperation its open-ended `memberMunicipalities` and `memberRegions`; a framework contract its
+    /// `partyRegions`, `careForms` and `providers`. Null when deleted.
     async fn state(&self) -> Json<serde_json::Value> {
         Json(serde_json::from_str(&self.0.state).unwrap_or_default())
     }

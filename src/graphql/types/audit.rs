@@ -42,7 +42,8 @@ impl AuditRecord {
     async fn version_after(&self) -> Option<i32> {
         self.0.version_after
     }
-    /// The fields that changed, with old and new values.
+    /// The fields that changed, with old and new values. Fields are named as in the feed's `state`
+    /// (the schema's names; nested fields as a dotted path such as `accessPoint.phone`).
     async fn changes(&self) -> Vec<FieldChange> {
         let parsed: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&self.0.changes).unwrap_or_default();
