@@ -163,8 +163,8 @@ impl Command for FrameworkContractUpdate {
 
     async fn apply(&self, w: &WriteTxn, (before, links): Self::Loaded) -> Result<Self::Object, WriteError> {
         let snapshot = w.snapshot(&before).await?;
-        set_links(w, before.id, &links).await?;
         let after = w.guarded(&before, updated(&before, self)).await?;
+        set_links(w, before.id, &links).await?;
         w.record(Some(snapshot), &after).await?;
         Ok(after)
     }
@@ -191,8 +191,8 @@ impl Command for FrameworkContractPartiesSet {
 
     async fn apply(&self, w: &WriteTxn, (before, links): Self::Loaded) -> Result<Self::Object, WriteError> {
         let snapshot = w.snapshot(&before).await?;
-        set_links(w, before.id, &links).await?;
         let after = w.guarded(&before, before.clone()).await?;
+        set_links(w, before.id, &links).await?;
         w.record(Some(snapshot), &after).await?;
         Ok(after)
     }

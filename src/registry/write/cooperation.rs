@@ -168,6 +168,7 @@ impl Command for CooperationMembersSet {
             return Err(WriteError::overlap(&["validFrom"], "membership changes are already recorded after this date"));
         }
         let snapshot = w.snapshot(&before).await?;
+        let after = w.guarded(&before, before.clone()).await?;
         let current = cooperation_member::Entity::find()
             .filter(Member::CooperationId.eq(before.id))
             .filter(valid_on(Member::ValidFrom, Member::ValidTo, self.valid_from))
@@ -197,7 +198,6 @@ impl Command for CooperationMembersSet {
             regions: keep_regions.difference(&present_regions).copied().collect(),
         };
         add_members(w, before.id, &joining, Some(self.valid_from)).await?;
-        let after = w.guarded(&before, before.clone()).await?;
         w.record(Some(snapshot), &after).await?;
         Ok(after)
     }

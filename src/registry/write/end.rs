@@ -79,8 +79,8 @@ where
 
     async fn apply(&self, w: &WriteTxn, before: M) -> Result<M, WriteError> {
         let snapshot = w.snapshot(&before).await?;
-        before.ends_also(w, self.end.valid_to).await?;
         let after = w.guarded(&before, before.clone().ended(self.end.valid_to)).await?;
+        before.ends_also(w, self.end.valid_to).await?;
         w.record(Some(snapshot), &after).await?;
         Ok(after)
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use entity::{cooperation_member, membership, municipality, province, region, role};
+use entity::{cooperation, cooperation_member, membership, municipality, province, region, role};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
@@ -73,8 +73,16 @@ impl Command for MunicipalityMerge {
             Some(existing) => self.take_over_with(w, existing, region_id).await?,
             None => self.create_successor(w, region_id).await?,
         };
+        // Their members change: each is journalled once, before and after the whole merger.
+        let mut cooperations = Vec::new();
+        for cooperation in self.cooperations_of(w, &ending).await? {
+            cooperations.push((w.snapshot(&cooperation).await?, w.guarded(&cooperation, cooperation.clone()).await?));
+        }
         for old in &ending {
             self.hand_over(w, old, &successor).await?;
+        }
+        for (snapshot, cooperation) in cooperations {
+            w.record(Some(snapshot), &cooperation).await?;
         }
         let successor = municipality::Entity::find_by_id(successor.id).one(&w.txn).await?.unwrap_or(successor);
         Ok(successor)
@@ -103,6 +111,24 @@ impl MunicipalityMerge {
         }
     }
 
+    /// The cooperations the ending municipalities are members of on or after the merge date.
+    async fn cooperations_of(
+        &self,
+        w: &WriteTxn,
+        ending: &[municipality::Model],
+    ) -> Result<Vec<cooperation::Model>, WriteError> {
+        use cooperation_member::Column as Member;
+        let ids: BTreeSet<i32> = cooperation_member::Entity::find()
+            .filter(Member::MunicipalityId.is_in(ending.iter().map(|m| m.id)))
+            .filter(overlaps(Member::ValidFrom, Member::ValidTo, Some(self.date), None))
+            .all(&w.txn)
+            .await?
+            .into_iter()
+            .map(|member| member.cooperation_id)
+            .collect();
+        Ok(cooperation::Entity::find().filter(cooperation::Column::Id.is_in(ids)).all(&w.txn).await?)
+    }
+
     /// An existing successor, moved to the successor region if it is elsewhere.
     async fn take_over_with(
         &self,
@@ -121,7 +147,15 @@ impl MunicipalityMerge {
         }
         let snapshot = w.snapshot(&existing).await?;
         move_to_region(w, &existing, region_id, self.date).await?;
-        let moved = w.guarded(&existing, existing.clone()).await?;
+        let moved = w.guarded(&existing, existing.clone()).await.map_err(|error| match error {
+            // The merger names no version: say which object changed under it.
+            WriteError::Rejected(_) => WriteError::rejected(
+                &["successorCode"],
+                crate::registry::UserErrorCode::Conflict,
+                "the successor changed during the merger; retry",
+            ),
+            other => other,
+        })?;
         w.record(Some(snapshot), &moved).await?;
         Ok(moved)
     }

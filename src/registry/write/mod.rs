@@ -2,18 +2,24 @@
 //! runs, in this order:
 //!
 //! 1. the signed-in check (policy),
-//! 2. the idempotency receipt: a retry is answered from its first attempt,
-//! 3. begin: one transaction (serialised per process on SQLite, which has one
+//! 2. begin: one transaction (serialised per process on SQLite, which has one
 //!    writer; READ COMMITTED, see `feed.rs`),
+//! 3. the idempotency receipt, inside that transaction: a retry is answered
+//!    from its first attempt, a concurrent one waits for it,
 //! 4. load what the mutation names (unknown codes are NOT_FOUND),
 //! 5. authorize (policy),
 //! 6. validate, reporting every problem at once,
 //! 7. the early version check (a readable CONFLICT before any work),
 //! 8. apply: the versioned update/create/end, where `WriteTxn::guarded` is the
-//!    guarded `UPDATE … WHERE version = expected` that makes the race safe,
-//! 9. the journal: an audit record and a feed entry per changed object,
-//! 10. commit (the feed head row is locked only for its last statements),
-//! 11. wake the subscribers.
+//!    guarded `UPDATE … WHERE version = expected` that makes the race safe
+//!    (it runs before relation rows change, so writers of one object queue
+//!    there). Rules that depend on other rows at this moment (overlapping
+//!    roles, later membership changes) are checked here too.
+//!    The journal is written as `apply` goes: an audit record per changed
+//!    object now (`WriteTxn::update`/`create`/`record`), its feed entry at commit,
+//! 9. commit (the feed head row is locked only for its last statements); a
+//!    write that changed rows without journalling them is refused,
+//! 10. wake the subscribers.
 //!
 //! A mutation states only what is specific to it: see [`Command`], and one
 //! file per aggregate beside this one.

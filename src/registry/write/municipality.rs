@@ -185,8 +185,8 @@ impl Command for MembershipChange {
 
     async fn apply(&self, w: &WriteTxn, (before, region): Self::Loaded) -> Result<Self::Object, WriteError> {
         let snapshot = w.snapshot(&before).await?;
-        move_to_region(w, &before, region.id, self.valid_from).await?;
         let after = w.guarded(&before, before.clone()).await?;
+        move_to_region(w, &before, region.id, self.valid_from).await?;
         w.record(Some(snapshot), &after).await?;
         Ok(after)
     }

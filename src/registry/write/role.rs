@@ -80,7 +80,6 @@ impl Command for RoleAssign {
                 .await?
                 .map(|p| p.id),
         };
-        lock_subject(w, subject.cooperation, subject.region).await?;
         Ok(subject)
     }
 
@@ -108,6 +107,7 @@ impl Command for RoleAssign {
     }
 
     async fn apply(&self, w: &WriteTxn, subject: RoleSubject) -> Result<role::Model, WriteError> {
+        lock_subject(w, subject.cooperation, subject.region).await?;
         // One holder per kind and subject at any date.
         let same_subject = Condition::all()
             .add(role::Column::Kind.eq(self.kind))

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, IntoActiveModel, IsolationLevel,
@@ -33,6 +34,9 @@ pub struct WriteTxn {
     receipt: Option<i32>,
     /// Filled by `record` (which only borrows), drained at commit.
     changes: Mutex<Vec<PendingChange>>,
+    /// Set by every statement that changes a row, so a write that forgot its
+    /// journal fails instead of committing unseen.
+    wrote: AtomicBool,
 }
 
 impl WriteTxn {
@@ -74,6 +78,7 @@ impl WriteTxn {
             mutation: intent.mutation,
             receipt,
             changes: Default::default(),
+            wrote: AtomicBool::new(false),
         }))
     }
 
@@ -152,6 +157,7 @@ impl WriteTxn {
         <M::Entity as EntityTrait>::ActiveModel: ActiveModelTrait<Entity = M::Entity> + Send,
     {
         after.set_version(before.version() + 1);
+        self.wrote.store(true, Ordering::Relaxed);
         let result = M::Entity::update_many()
             .set(after.clone().into_active().reset_all())
             .filter(M::ID.eq(before.id()))
@@ -188,6 +194,7 @@ impl WriteTxn {
         A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
         <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
     {
+        self.wrote.store(true, Ordering::Relaxed);
         Ok(row.insert(&self.txn).await?)
     }
 
@@ -217,11 +224,17 @@ impl WriteTxn {
     }
 
     /// Completes the receipt, appends the feed and commits; returns the new
-    /// feed head, or `None` when nothing was journalled (then nothing is
+    /// feed head, or `None` when the write changed nothing (then nothing is
     /// committed: the transaction rolls back on drop).
     pub async fn commit<M: Coded>(self, object: &M) -> Result<Option<i64>, WriteError> {
         let changes = std::mem::take(&mut *self.changes.lock().expect("changes lock"));
         if changes.is_empty() {
+            if self.wrote.load(Ordering::Relaxed) {
+                // A bug in a command: refuse rather than commit a change no one can see.
+                return Err(
+                    sea_orm::DbErr::Custom(format!("{} changed rows without journalling them", self.mutation)).into()
+                );
+            }
             return Ok(None);
         }
         if let Some(receipt) = self.receipt {
