@@ -51,6 +51,25 @@ pub struct ServeArgs {
     /// How long shared caches may keep public query responses, e.g. 30s or 5m.
     #[arg(long, env = "JEUGDREGIO_CACHE_MAX_AGE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub cache_max_age: Duration,
+    /// Budget of the computed cost of one query (docs/limits.md).
+    #[arg(long, env = "JEUGDREGIO_MAX_COST", default_value_t = crate::graphql::cost::DEFAULT_COST_LIMIT)]
+    pub max_cost: usize,
+    /// Fields one request may resolve before it is stopped.
+    #[arg(long, env = "JEUGDREGIO_MAX_RESULT_FIELDS", default_value_t = crate::graphql::cost::DEFAULT_RESULT_LIMIT)]
+    pub max_result_fields: usize,
+    /// How long one GraphQL request may run, e.g. 10s.
+    #[arg(long, env = "JEUGDREGIO_EXECUTION_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub execution_timeout: Duration,
+}
+
+impl ServeArgs {
+    pub fn limits(&self) -> crate::Limits {
+        crate::Limits {
+            cost: self.max_cost,
+            result_fields: self.max_result_fields,
+            execution_timeout: self.execution_timeout,
+        }
+    }
 }
 
 /// How bearer tokens are verified. With no key, every token is refused.

@@ -21,7 +21,44 @@ pub struct Settings {
     pub auth: auth::AuthConfig,
     /// `max-age` of public (anonymous) query responses.
     pub cache_max_age: std::time::Duration,
+    /// What one request may cost (see docs/limits.md).
+    pub limits: Limits,
 }
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: config::DEFAULT_DATABASE_URL.to_owned(),
+            auth: auth::AuthConfig { issuer: "jeugdregio".into(), audience: "jeugdregio".into(), ..Default::default() },
+            cache_max_age: std::time::Duration::from_secs(30),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The bounds on one request; every one is documented in docs/limits.md.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Budget of the computed cost of a query, checked before it runs.
+    pub cost: usize,
+    /// Fields one request may resolve, counted while it runs.
+    pub result_fields: usize,
+    /// How long one GraphQL request may run.
+    pub execution_timeout: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            cost: graphql::cost::DEFAULT_COST_LIMIT,
+            result_fields: graphql::cost::DEFAULT_RESULT_LIMIT,
+            execution_timeout: DEFAULT_EXECUTION_TIMEOUT,
+        }
+    }
+}
+
+/// Default deadline of one GraphQL request.
+pub const DEFAULT_EXECUTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Connects to the database, migrates it, seeds an empty registry and returns
 /// the router: everything `serve` does before it listens.
@@ -38,7 +75,8 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         tracing::info!("seeded the national registry");
     }
     let registry = Registry::new(connection);
-    let schema = build_schema(registry.clone());
+    let limits = graphql::cost::CostLimits { cost: settings.limits.cost, result: settings.limits.result_fields };
+    let schema = build_schema(registry.clone(), limits);
     let build = {
         use sha2::Digest;
         let digest = sha2::Sha256::digest(format!("{}\n{}", env!("CARGO_PKG_VERSION"), schema.sdl()));
@@ -51,5 +89,6 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         statements,
         authenticator,
         cache_max_age: settings.cache_max_age,
+        execution_timeout: settings.limits.execution_timeout,
     }))
 }

@@ -18,6 +18,7 @@ async fn main() -> anyhow::Result<()> {
                 database_url: args.database.database_url.clone(),
                 auth: args.auth.to_config()?,
                 cache_max_age: args.cache_max_age,
+                limits: args.limits(),
             };
             let app = jeugdregio::app(&settings).await?;
             let listener = tokio::net::TcpListener::bind(args.listen).await?;

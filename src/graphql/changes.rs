@@ -178,6 +178,7 @@ impl ChangesQuery {
     /// every change exactly once, in order. Without `after` you start at the
     /// beginning; after reading the whole registry, start from the `registryVersion`
     /// you read it at. `totalCount` counts all changes matching the filter.
+    #[graphql(complexity = "crate::graphql::cost::page(child_complexity, first)")]
     async fn changes(
         &self,
         ctx: &Context<'_>,

@@ -24,16 +24,25 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// Something failed inside the service; the detail is logged, not shown.
     InternalServerError,
+    /// The request's computed cost is over the budget; it did not run.
+    CostLimitExceeded,
+    /// The request resolved more fields than one request may; it was stopped.
+    ResultLimitExceeded,
+    /// The request ran longer than the execution deadline and was stopped.
+    Timeout,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 6] = [
+    pub const ALL: [ErrorCode; 9] = [
         ErrorCode::BadUserInput,
         ErrorCode::BadRequest,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::MethodNotAllowed,
         ErrorCode::InternalServerError,
+        ErrorCode::CostLimitExceeded,
+        ErrorCode::ResultLimitExceeded,
+        ErrorCode::Timeout,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -44,6 +53,9 @@ impl ErrorCode {
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
+            ErrorCode::CostLimitExceeded => "COST_LIMIT_EXCEEDED",
+            ErrorCode::ResultLimitExceeded => "RESULT_LIMIT_EXCEEDED",
+            ErrorCode::Timeout => "TIMEOUT",
         }
     }
 
@@ -113,7 +125,10 @@ mod tests {
                 "UNAUTHENTICATED",
                 "FORBIDDEN",
                 "METHOD_NOT_ALLOWED",
-                "INTERNAL_SERVER_ERROR"
+                "INTERNAL_SERVER_ERROR",
+                "COST_LIMIT_EXCEEDED",
+                "RESULT_LIMIT_EXCEEDED",
+                "TIMEOUT"
             ]
         );
     }

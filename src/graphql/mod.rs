@@ -10,6 +10,7 @@
 
 mod changes;
 mod context;
+pub mod cost;
 mod errors;
 mod filters;
 mod loaders;
@@ -44,21 +45,19 @@ pub const PERSISTED_QUERIES: usize = 1024;
 
 /// Deepest query accepted: the full registry with holders and contract parties fits well within it.
 pub const MAX_DEPTH: usize = 16;
-/// Most fields a query may select, counting each field once.
-pub const MAX_COMPLEXITY: usize = 2_000;
 
 /// How long a DataLoader collects keys before it queries: long enough for all
 /// siblings of one level of a large query to ask, short enough not to be felt.
 pub const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(5);
 
-pub fn build_schema(registry: Registry) -> RegistrySchema {
+pub fn build_schema(registry: Registry, limits: cost::CostLimits) -> RegistrySchema {
     Schema::build(Query::default(), MutationRoot::default(), SubscriptionRoot)
         .extension(operation::OperationGuard)
+        .extension(limits)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)))
         .data(DataLoader::new(RegistryLoader::new(registry.clone()), tokio::spawn).delay(LOADER_DELAY))
         .data(registry)
         .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
         .finish()
 }
 

@@ -20,6 +20,7 @@ impl QueryRoot {
     }
 
     /// The youth-care regions (jeugdzorgregio's) valid on `asOf`, ordered by code.
+    #[graphql(complexity = "crate::graphql::cost::page(child_complexity, first)")]
     async fn regions(
         &self,
         ctx: &Context<'_>,
@@ -39,6 +40,7 @@ impl QueryRoot {
     }
 
     /// Municipalities (gemeenten) valid on `asOf`, ordered by code.
+    #[graphql(complexity = "crate::graphql::cost::page(child_complexity, first)")]
     async fn municipalities(
         &self,
         ctx: &Context<'_>,
@@ -59,6 +61,7 @@ impl QueryRoot {
 
     /// Cooperations (samenwerkingsverbanden: subregio's, inkoopregio's, bi-regional and
     /// supra-regional arrangements) valid on `asOf`, ordered by code.
+    #[graphql(complexity = "crate::graphql::cost::page(child_complexity, first)")]
     async fn cooperations(
         &self,
         ctx: &Context<'_>,
@@ -79,6 +82,7 @@ impl QueryRoot {
 
     /// Roles (account holder / accounthouder, lead / penvoerder, purchasing organisation /
     /// inkooporganisatie, contract manager, coordinating municipality) valid on `asOf`.
+    #[graphql(complexity = "crate::graphql::cost::page(child_complexity, first)")]
     async fn roles(
         &self,
         ctx: &Context<'_>,
@@ -103,6 +107,7 @@ impl QueryRoot {
     }
 
     /// Framework contracts (raamcontracten), including those VNG buys nationally, valid on `asOf`.
+    #[graphql(complexity = "crate::graphql::cost::page(child_complexity, first)")]
     async fn framework_contracts(
         &self,
         ctx: &Context<'_>,
@@ -122,6 +127,7 @@ impl QueryRoot {
     }
 
     /// All care forms (zorgvormen), ordered by code. `asOf` applies to their relations.
+    #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::CARE_FORMS)")]
     async fn care_forms(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<CareForm>> {
         let as_of = or_today(as_of);
         Ok(registry(ctx).care_forms().await?.into_iter().map(|row| CareForm::from_row(row, as_of)).collect())
@@ -133,6 +139,7 @@ impl QueryRoot {
     }
 
     /// The twelve provinces (provincies), ordered by code.
+    #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::PROVINCES)")]
     async fn provinces(&self, ctx: &Context<'_>) -> Result<Vec<Province>> {
         Ok(registry(ctx).provinces().await?.into_iter().map(|row| Province { row }).collect())
     }
@@ -143,6 +150,7 @@ impl QueryRoot {
     }
 
     /// Youth-care providers (aanbieders), ordered by code. `asOf` applies to their relations.
+    #[graphql(complexity = "crate::graphql::cost::page(child_complexity, first)")]
     async fn providers(
         &self,
         ctx: &Context<'_>,
@@ -163,6 +171,7 @@ impl QueryRoot {
 
     /// The audit log: every accepted write, oldest first. The operator sees each record's
     /// `subject`; everyone else sees the records without it.
+    #[graphql(complexity = "crate::graphql::cost::page(child_complexity, first)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -2,6 +2,7 @@
 //! database. It owns every business rule (what is valid on a date, who may
 //! change what) and never knows about GraphQL.
 
+pub mod bounds;
 mod error;
 mod feed;
 mod policy;

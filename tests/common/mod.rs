@@ -139,6 +139,7 @@ impl TestApp {
             database_url: self.database_url.clone(),
             auth: auth_config(),
             cache_max_age: CACHE_MAX_AGE,
+            ..Default::default()
         }
     }
 
@@ -149,6 +150,7 @@ impl TestApp {
             database_url: database_url.clone(),
             auth: auth_config(),
             cache_max_age: CACHE_MAX_AGE,
+            ..Default::default()
         };
         let router = jeugdregio::app(&settings).await.expect("start the service");
         let base_url = serve(router).await;

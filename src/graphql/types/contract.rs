@@ -90,15 +90,20 @@ impl FrameworkContract {
         Date(self.as_of)
     }
     /// The regions that are party to the contract.
+    #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::REGIONS)")]
     async fn party_regions(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Region>> {
         let as_of = context::as_of(as_of, self.as_of);
         load_list(ctx, ContractParties(self.row.id, as_of), as_of).await
     }
     /// The care forms the contract covers.
+    #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::CARE_FORMS)")]
     async fn care_forms(&self, ctx: &Context<'_>) -> Result<Vec<CareForm>> {
         load_list(ctx, ContractCareForms(self.row.id), self.as_of).await
     }
     /// The contracted providers, where the source names them.
+    #[graphql(
+        complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::PROVIDERS_PER_CONTRACT)"
+    )]
     async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<Provider>> {
         load_list(ctx, ContractProviders(self.row.id), self.as_of).await
     }

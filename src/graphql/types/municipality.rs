@@ -95,11 +95,15 @@ impl Municipality {
         load(ctx, MunicipalityRegion(self.row.id, as_of), as_of).await
     }
     /// Cooperations the municipality takes part in, directly or through its region.
+    #[graphql(
+        complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::COOPERATIONS_PER_MEMBER)"
+    )]
     async fn cooperations(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Cooperation>> {
         let as_of = context::as_of(as_of, self.as_of);
         load_list(ctx, MunicipalityCooperations(self.row.id, as_of), as_of).await
     }
     /// Roles the municipality holds.
+    #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::ROLES_PER_OBJECT)")]
     async fn roles_held(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Role>> {
         let as_of = context::as_of(as_of, self.as_of);
         load_list(ctx, MunicipalityRolesHeld(self.row.id, as_of), as_of).await

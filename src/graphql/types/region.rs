@@ -59,22 +59,32 @@ impl Region {
         Date(self.as_of)
     }
     /// Member municipalities (gemeenten) on `asOf` (default: the region's own `asOf`), ordered by code.
+    #[graphql(
+        complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::MUNICIPALITIES_PER_REGION)"
+    )]
     async fn municipalities(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Municipality>> {
         let as_of = context::as_of(as_of, self.as_of);
         load_list(ctx, RegionMunicipalities(self.row.id, as_of), as_of).await
     }
     /// Cooperations (samenwerkingsverbanden) the region takes part in, as a member region or
     /// through its member municipalities.
+    #[graphql(
+        complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::COOPERATIONS_PER_MEMBER)"
+    )]
     async fn cooperations(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Cooperation>> {
         let as_of = context::as_of(as_of, self.as_of);
         load_list(ctx, RegionCooperations(self.row.id, as_of), as_of).await
     }
     /// Roles that concern the region: held by it, for it, or for one of its cooperations.
+    #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::ROLES_PER_OBJECT)")]
     async fn roles(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Role>> {
         let as_of = context::as_of(as_of, self.as_of);
         load_list(ctx, RegionRoles(self.row.id, as_of), as_of).await
     }
     /// Framework contracts (raamcontracten) the region is a party to.
+    #[graphql(
+        complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::CONTRACTS_PER_OBJECT)"
+    )]
     async fn framework_contracts(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<FrameworkContract>> {
         let as_of = context::as_of(as_of, self.as_of);
         load_list(ctx, RegionContracts(self.row.id, as_of), as_of).await

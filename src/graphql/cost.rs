@@ -1,0 +1,157 @@
+//! What a request may cost, decided before it runs, and a second line while
+//! it runs.
+//!
+//! The cost of a field is 1 plus the cost of what it selects; a list field
+//! multiplies what it selects by the most items it can return: the page size
+//! (`first`) for connections, the declared bound of `registry::bounds` for a
+//! relation. A request over the budget is refused with
+//! `COST_LIMIT_EXCEEDED` before any resolver runs. While a request runs,
+//! every resolved field counts against a second budget, so a mistake in an
+//! estimate cannot become an outage (`RESULT_LIMIT_EXCEEDED`). Each response
+//! tells its cost in `extensions.cost`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, NextValidation, ResolveInfo,
+};
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, value};
+
+use super::ErrorCode;
+use crate::registry::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
+/// Default budget of one request: the whole registry for a portal (1,144,801)
+/// fits with room (see docs/limits.md for the worked example).
+pub const DEFAULT_COST_LIMIT: usize = 2_500_000;
+/// Default number of fields one request may resolve: the whole registry
+/// resolves about 4,400; this keeps the largest answer well under 200 MB.
+pub const DEFAULT_RESULT_LIMIT: usize = 200_000;
+
+/// A cap far below `usize::MAX`, so sums of capped costs cannot overflow.
+const CEILING: usize = 1 << 48;
+
+/// The cost of a list of at most `most` items, each costing `child`.
+pub fn list(child: usize, most: usize) -> usize {
+    child.saturating_mul(most).saturating_add(1).min(CEILING)
+}
+
+/// The cost of one page of a connection; `first` as the caller sent it.
+pub fn page(child: usize, first: Option<i32>) -> usize {
+    let size = first.map_or(DEFAULT_PAGE_SIZE, |n| (n.max(0) as u64).min(MAX_PAGE_SIZE));
+    list(child, size as usize)
+}
+
+/// The budgets of one request.
+#[derive(Debug, Clone, Copy)]
+pub struct CostLimits {
+    pub cost: usize,
+    pub result: usize,
+}
+
+impl Default for CostLimits {
+    fn default() -> Self {
+        Self { cost: DEFAULT_COST_LIMIT, result: DEFAULT_RESULT_LIMIT }
+    }
+}
+
+impl ExtensionFactory for CostLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(CostGuard { limits: *self, cost: AtomicUsize::new(0), resolved: AtomicUsize::new(0) })
+    }
+}
+
+struct CostGuard {
+    limits: CostLimits,
+    cost: AtomicUsize,
+    resolved: AtomicUsize,
+}
+
+fn error(code: ErrorCode, message: String, fields: [(&str, usize); 2]) -> ServerError {
+    let mut error = code.server_error(message);
+    if let Some(extensions) = error.extensions.as_mut() {
+        for (name, value) in fields {
+            extensions.set(name, value as u64);
+        }
+    }
+    error
+}
+
+#[async_trait::async_trait]
+impl Extension for CostGuard {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        self.cost.store(result.complexity, Ordering::Relaxed);
+        let limit = self.limits.cost;
+        if result.complexity > limit {
+            let message = format!(
+                "this request may cost up to {} and the limit is {limit}: ask for smaller pages (first) or fewer nested lists",
+                result.complexity
+            );
+            return Err(vec![error(
+                ErrorCode::CostLimitExceeded,
+                message,
+                [("cost", result.complexity), ("limit", limit)],
+            )]);
+        }
+        Ok(result)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        if let Some(stopped) = response.errors.iter().find(|e| ErrorCode::ResultLimitExceeded.is_on(e)).cloned() {
+            // Every field still running when the budget ran out failed the
+            // same way: one error says it, and no partial data is sent.
+            response = Response::from_errors(vec![stopped]);
+        }
+        let (cost, resolved) = (self.cost.load(Ordering::Relaxed), self.resolved.load(Ordering::Relaxed));
+        response.extensions.insert(
+            "cost".to_owned(),
+            value!({ "requested": cost as u64, "limit": self.limits.cost as u64, "resolvedFields": resolved as u64 }),
+        );
+        response
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let resolved = self.resolved.fetch_add(1, Ordering::Relaxed) + 1;
+        let limit = self.limits.result;
+        if resolved > limit {
+            let message = format!("this request resolved more than {limit} fields and was stopped");
+            return Err(error(ErrorCode::ResultLimitExceeded, message, [("resolved", resolved), ("limit", limit)]));
+        }
+        next.run(ctx, info).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_multiply_and_never_overflow() {
+        assert_eq!(list(3, 40), 121);
+        assert_eq!(page(2, None), 101);
+        assert_eq!(page(2, Some(1_000_000)), 1001);
+        assert_eq!(page(2, Some(-5)), 1);
+        let mut cost = 1;
+        for _ in 0..20 {
+            cost = list(cost, 500);
+        }
+        assert_eq!(cost, CEILING);
+        assert!(CEILING.checked_mul(2_000).is_some(), "a sum of capped costs fits");
+    }
+}
