@@ -1,12 +1,13 @@
 //! The national catalogue the operator keeps: providers and care forms.
 
 use entity::{care_form, provider};
-use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait};
 use serde::Serialize;
 
 use super::txn::WriteTxn;
 use super::{Command, Patch, apply_patch};
 use crate::codes::RegistryCode;
+use crate::registry::bounds::CARE_FORMS;
 use crate::registry::error::WriteError;
 use crate::registry::policy::Target;
 use crate::registry::validate::{Checks, MAX_NAME, MAX_TEXT};
@@ -138,6 +139,10 @@ impl Command for CareFormCreate {
 
     async fn apply(&self, w: &WriteTxn, _: ()) -> Result<care_form::Model, WriteError> {
         w.ensure_code_free::<care_form::Model>(&self.code).await?;
+        // The query cost model relies on the bound.
+        if care_form::Entity::find().count(&w.txn).await? as usize >= CARE_FORMS {
+            return Err(WriteError::invalid(&["code"], format!("the catalogue holds at most {CARE_FORMS} care forms")));
+        }
         w.create(care_form::ActiveModel {
             code: Set(self.code.clone()),
             name: Set(self.name.clone()),

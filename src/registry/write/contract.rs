@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::txn::WriteTxn;
 use super::{Command, Patch, apply_patch};
 use crate::codes::RegistryCode;
+use crate::registry::bounds::PROVIDERS_PER_CONTRACT;
 use crate::registry::error::WriteError;
 use crate::registry::policy::Target;
 use crate::registry::validate::{Checks, MAX_NAME, MAX_TEXT};
@@ -56,6 +57,15 @@ pub struct Links {
     providers: Option<Vec<i32>>,
 }
 
+impl Links {
+    /// The query cost model relies on `bounds::PROVIDERS_PER_CONTRACT`.
+    fn check_bound(&self, checks: &mut Checks) {
+        if self.providers.as_ref().is_some_and(|ids| ids.len() > PROVIDERS_PER_CONTRACT) {
+            checks.invalid(&["providerCodes"], format!("a contract names at most {PROVIDERS_PER_CONTRACT} providers"));
+        }
+    }
+}
+
 async fn require_opt_all<M: crate::registry::record::Coded>(
     w: &WriteTxn,
     codes: Option<&Vec<String>>,
@@ -88,7 +98,8 @@ impl Command for FrameworkContractCreate {
         Target::Contract { authority_municipality_id: *authority, scale: self.scale }
     }
 
-    fn validate(&self, _: &Self::Loaded, checks: &mut Checks) {
+    fn validate(&self, (_, links): &Self::Loaded, checks: &mut Checks) {
+        links.check_bound(checks);
         checks.code::<RegistryCode>(&["code"], &self.code);
         checks.text(&["title"], &self.title, MAX_NAME);
         checks.optional_text(&["contractingAuthorityName"], self.contracting_authority_name.as_ref(), MAX_NAME);
@@ -150,7 +161,8 @@ impl Command for FrameworkContractUpdate {
         Target::contract(before)
     }
 
-    fn validate(&self, (before, _): &Self::Loaded, checks: &mut Checks) {
+    fn validate(&self, (before, links): &Self::Loaded, checks: &mut Checks) {
+        links.check_bound(checks);
         let after = updated(before, self);
         checks.text(&["title"], &after.title, MAX_NAME);
         checks.optional_text(&["note"], after.note.as_ref(), MAX_TEXT);

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::txn::WriteTxn;
 use super::{Command, Patch, apply_patch};
 use crate::codes::RegistryCode;
+use crate::registry::bounds::MUNICIPALITIES_PER_COOPERATION;
 use crate::registry::error::WriteError;
 use crate::registry::policy::Target;
 use crate::registry::valid_on;
@@ -75,7 +76,8 @@ impl Command for CooperationCreate {
         Target::OperatorOnly
     }
 
-    fn validate(&self, _: &Members, checks: &mut Checks) {
+    fn validate(&self, members: &Members, checks: &mut Checks) {
+        members.check_bound(checks);
         checks.code::<RegistryCode>(&["code"], &self.code);
         checks.text(&["name"], &self.name, MAX_NAME);
         checks.optional_text(&["description"], self.description.as_ref(), MAX_TEXT);
@@ -151,6 +153,10 @@ impl Command for CooperationMembersSet {
 
     fn target(&self, (before, _): &Self::Loaded) -> Target {
         Target::Cooperation(before.id)
+    }
+
+    fn validate(&self, (_, members): &Self::Loaded, checks: &mut Checks) {
+        members.check_bound(checks);
     }
 
     fn versions(&self, (before, _): &Self::Loaded) -> Option<(i32, i32)> {
@@ -260,6 +266,16 @@ pub(super) async fn add_members(
 }
 
 impl Members {
+    /// The query cost model relies on `bounds::MUNICIPALITIES_PER_COOPERATION`.
+    fn check_bound(&self, checks: &mut Checks) {
+        if self.municipalities.len() > MUNICIPALITIES_PER_COOPERATION {
+            checks.invalid(
+                &["municipalityCodes"],
+                format!("a cooperation has at most {MUNICIPALITIES_PER_COOPERATION} member municipalities"),
+            );
+        }
+    }
+
     /// One municipality joining, at a merger.
     pub(super) fn municipality(id: i32) -> Self {
         Members { municipalities: vec![id], regions: vec![] }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::Command;
 use super::cooperation::{Members, add_members, end_or_remove_member};
-use super::municipality::{end_membership, membership_on, move_to_region};
+use super::municipality::{end_membership, ensure_region_has_room, membership_on, move_to_region};
 use super::role::next_role_code;
 use super::txn::WriteTxn;
 use crate::codes::MunicipalityCode;
@@ -204,6 +204,7 @@ impl MunicipalityMerge {
             ..Default::default()
         })
         .await?;
+        ensure_region_has_room(w, region_id, self.date).await?;
         w.record(None, &created).await?;
         Ok(created)
     }

@@ -4,13 +4,15 @@ use chrono::NaiveDate;
 use entity::enums::RoleKind;
 use entity::{care_form, cooperation, municipality, provider, region, role};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 
 use super::Command;
 use super::txn::WriteTxn;
 use crate::codes::HolderCode;
+use crate::registry::bounds::ROLES_PER_OBJECT;
 use crate::registry::error::WriteError;
 use crate::registry::policy::Target;
 use crate::registry::validate::{Checks, MAX_TEXT};
@@ -130,6 +132,28 @@ impl Command for RoleAssign {
             HolderId::Municipality(id) => (Some(id), None),
             HolderId::Region(id) => (None, Some(id)),
         };
+        // The query cost model relies on the bound for each object a role hangs from.
+        let subjects = [
+            (role::Column::HolderMunicipalityId, holder_municipality),
+            (role::Column::HolderRegionId, holder_region),
+            (role::Column::RegionId, subject.region),
+            (role::Column::CooperationId, subject.cooperation),
+            (role::Column::CareFormId, subject.care_form),
+            (role::Column::ProviderId, subject.provider),
+        ];
+        for (column, id) in subjects.into_iter().filter_map(|(column, id)| Some((column, id?))) {
+            let roles = role::Entity::find()
+                .filter(column.eq(id))
+                .filter(overlaps(role::Column::ValidFrom, role::Column::ValidTo, Some(self.valid_from), self.valid_to))
+                .count(&w.txn)
+                .await?;
+            if roles as usize >= ROLES_PER_OBJECT {
+                return Err(WriteError::invalid(
+                    &["validFrom"],
+                    format!("an object holds at most {ROLES_PER_OBJECT} roles at a time; end one first"),
+                ));
+            }
+        }
         w.create(role::ActiveModel {
             code: Set(next_role_code(w).await?),
             kind: Set(self.kind),
