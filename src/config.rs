@@ -60,6 +60,9 @@ pub struct ServeArgs {
     /// How long one GraphQL request may run, e.g. 10s.
     #[arg(long, env = "JEUGDREGIO_EXECUTION_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub execution_timeout: Duration,
+    /// GraphQL requests handled at once; more are answered 503 with Retry-After.
+    #[arg(long, env = "JEUGDREGIO_MAX_IN_FLIGHT", default_value_t = crate::DEFAULT_MAX_IN_FLIGHT)]
+    pub max_in_flight: usize,
 }
 
 impl ServeArgs {
@@ -68,6 +71,7 @@ impl ServeArgs {
             cost: self.max_cost,
             result_fields: self.max_result_fields,
             execution_timeout: self.execution_timeout,
+            max_in_flight: self.max_in_flight,
         }
     }
 }

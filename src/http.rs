@@ -40,13 +40,23 @@ pub struct AppState {
     pub cache_max_age: Duration,
     /// How long one GraphQL request may run.
     pub execution_timeout: Duration,
+    /// GraphQL requests handled at once; more are refused with 503.
+    pub max_in_flight: usize,
     /// Identifies this build's schema and version, for ETags.
     pub build: String,
 }
 
 pub fn router(state: AppState) -> Router {
+    // Beyond the in-flight cap a request is answered at once instead of
+    // queueing without bound; health, metrics and WebSockets stay outside it.
+    let graphql = Router::new().route("/graphql", get(graphql_get).post(graphql_post)).layer(
+        tower::ServiceBuilder::new()
+            .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async { overloaded() }))
+            .load_shed()
+            .concurrency_limit(state.max_in_flight),
+    );
     Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
+        .merge(graphql)
         .route("/graphql/ws", get(graphql_ws))
         .route("/schema.graphql", get(schema_sdl))
         .route("/graphiql/{file}", get(graphiql_asset))
@@ -196,6 +206,14 @@ async fn run_graphql(
     }
     // The answer depends on the token: shared caches must key on it.
     set_header(&mut response, header::VARY, "Authorization");
+    response
+}
+
+/// The answer when the in-flight cap is reached.
+fn overloaded() -> Response {
+    let message = "the service is handling as many requests as it can; retry after the time in Retry-After";
+    let mut response = graphql_error(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceUnavailable, message);
+    set_header(&mut response, header::RETRY_AFTER, "1");
     response
 }
 

@@ -45,6 +45,8 @@ pub struct Limits {
     pub result_fields: usize,
     /// How long one GraphQL request may run.
     pub execution_timeout: std::time::Duration,
+    /// GraphQL requests handled at once; beyond it the service answers 503 with `Retry-After`.
+    pub max_in_flight: usize,
 }
 
 impl Default for Limits {
@@ -53,9 +55,14 @@ impl Default for Limits {
             cost: graphql::cost::DEFAULT_COST_LIMIT,
             result_fields: graphql::cost::DEFAULT_RESULT_LIMIT,
             execution_timeout: DEFAULT_EXECUTION_TIMEOUT,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         }
     }
 }
+
+/// Default cap of GraphQL requests in flight: far above what a 2-core machine
+/// serves at once (a request takes milliseconds), far below what exhausts it.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 
 /// Default deadline of one GraphQL request.
 pub const DEFAULT_EXECUTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -90,5 +97,6 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         authenticator,
         cache_max_age: settings.cache_max_age,
         execution_timeout: settings.limits.execution_timeout,
+        max_in_flight: settings.limits.max_in_flight,
     }))
 }

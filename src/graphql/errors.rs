@@ -30,10 +30,12 @@ pub enum ErrorCode {
     ResultLimitExceeded,
     /// The request ran longer than the execution deadline and was stopped.
     Timeout,
+    /// The service has as many requests in flight as it takes; retry after `Retry-After`.
+    ServiceUnavailable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::BadUserInput,
         ErrorCode::BadRequest,
         ErrorCode::Unauthenticated,
@@ -43,6 +45,7 @@ impl ErrorCode {
         ErrorCode::CostLimitExceeded,
         ErrorCode::ResultLimitExceeded,
         ErrorCode::Timeout,
+        ErrorCode::ServiceUnavailable,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -56,6 +59,7 @@ impl ErrorCode {
             ErrorCode::CostLimitExceeded => "COST_LIMIT_EXCEEDED",
             ErrorCode::ResultLimitExceeded => "RESULT_LIMIT_EXCEEDED",
             ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
         }
     }
 
@@ -128,7 +132,8 @@ mod tests {
                 "INTERNAL_SERVER_ERROR",
                 "COST_LIMIT_EXCEEDED",
                 "RESULT_LIMIT_EXCEEDED",
-                "TIMEOUT"
+                "TIMEOUT",
+                "SERVICE_UNAVAILABLE"
             ]
         );
     }
