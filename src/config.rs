@@ -63,6 +63,12 @@ pub struct ServeArgs {
     /// GraphQL requests handled at once; more are answered 503 with Retry-After.
     #[arg(long, env = "JEUGDREGIO_MAX_IN_FLIGHT", default_value_t = crate::DEFAULT_MAX_IN_FLIGHT)]
     pub max_in_flight: usize,
+    /// Live subscriptions of the whole instance.
+    #[arg(long, env = "JEUGDREGIO_MAX_SUBSCRIPTIONS", default_value_t = crate::DEFAULT_MAX_SUBSCRIPTIONS)]
+    pub max_subscriptions: usize,
+    /// Live subscriptions of one WebSocket connection.
+    #[arg(long, env = "JEUGDREGIO_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = crate::DEFAULT_SUBSCRIPTIONS_PER_CONNECTION)]
+    pub subscriptions_per_connection: usize,
 }
 
 impl ServeArgs {
@@ -72,6 +78,8 @@ impl ServeArgs {
             result_fields: self.max_result_fields,
             execution_timeout: self.execution_timeout,
             max_in_flight: self.max_in_flight,
+            max_subscriptions: self.max_subscriptions,
+            subscriptions_per_connection: self.subscriptions_per_connection,
         }
     }
 }

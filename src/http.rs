@@ -42,6 +42,8 @@ pub struct AppState {
     pub execution_timeout: Duration,
     /// GraphQL requests handled at once; more are refused with 503.
     pub max_in_flight: usize,
+    /// Caps on live subscriptions.
+    pub subscriptions: crate::graphql::SubscriptionLimits,
     /// Identifies this build's schema and version, for ETags.
     pub build: String,
 }
@@ -291,9 +293,11 @@ async fn graphiql_asset(axum::extract::Path(file): axum::extract::Path<String>) 
 /// Subscriptions over WebSocket (graphql-transport-ws, and the older
 /// graphql-ws protocol). Subscriptions are public reads, like queries.
 async fn graphql_ws(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
-    upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| GraphQLWebSocket::new(stream, state.schema.clone(), protocol).serve())
+    upgrade.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |stream| {
+        let mut budget = async_graphql::Data::default();
+        budget.insert(state.subscriptions.connection());
+        GraphQLWebSocket::new(stream, state.schema.clone(), protocol).with_data(budget).serve()
+    })
 }
 
 fn graphql_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {

@@ -47,6 +47,10 @@ pub struct Limits {
     pub execution_timeout: std::time::Duration,
     /// GraphQL requests handled at once; beyond it the service answers 503 with `Retry-After`.
     pub max_in_flight: usize,
+    /// Live subscriptions of the whole instance.
+    pub max_subscriptions: usize,
+    /// Live subscriptions of one WebSocket connection.
+    pub subscriptions_per_connection: usize,
 }
 
 impl Default for Limits {
@@ -56,6 +60,8 @@ impl Default for Limits {
             result_fields: graphql::cost::DEFAULT_RESULT_LIMIT,
             execution_timeout: DEFAULT_EXECUTION_TIMEOUT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
+            subscriptions_per_connection: DEFAULT_SUBSCRIPTIONS_PER_CONNECTION,
         }
     }
 }
@@ -63,6 +69,11 @@ impl Default for Limits {
 /// Default cap of GraphQL requests in flight: far above what a 2-core machine
 /// serves at once (a request takes milliseconds), far below what exhausts it.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+
+/// Default cap of live subscriptions per instance; idle ones cost no statement.
+pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 10_000;
+/// Default cap of live subscriptions per WebSocket connection.
+pub const DEFAULT_SUBSCRIPTIONS_PER_CONNECTION: usize = 100;
 
 /// Default deadline of one GraphQL request.
 pub const DEFAULT_EXECUTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -83,7 +94,12 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
     }
     let registry = Registry::new(connection);
     let limits = graphql::cost::CostLimits { cost: settings.limits.cost, result: settings.limits.result_fields };
-    let schema = build_schema(registry.clone(), limits);
+    let subscriptions = graphql::SubscriptionLimits::new(
+        settings.limits.max_subscriptions,
+        settings.limits.subscriptions_per_connection,
+    );
+    let schema = build_schema(registry.clone(), limits, subscriptions.clone());
+    registry.start_live_listener();
     let build = {
         use sha2::Digest;
         let digest = sha2::Sha256::digest(format!("{}\n{}", env!("CARGO_PKG_VERSION"), schema.sdl()));
@@ -98,5 +114,6 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         cache_max_age: settings.cache_max_age,
         execution_timeout: settings.limits.execution_timeout,
         max_in_flight: settings.limits.max_in_flight,
+        subscriptions,
     }))
 }

@@ -2,22 +2,19 @@
 //! `registryVersion` (has anything changed?) and the `registryChanged`
 //! subscription (the same changes, live, after a catch-up from a cursor).
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, InputObject, Json, Object, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
+
+use super::ErrorCode;
 use super::context::registry;
 use crate::registry::{self, Page, PageRequest, Registry, RegistryError};
 use entity::change_event;
-
-/// How often a live subscription also looks for changes committed by other
-/// service instances (changes of this instance wake it at once).
-const POLL_INTERVAL: Duration = Duration::from_secs(5);
-/// Changes delivered per database read while catching up.
-const CATCH_UP_BATCH: u64 = 200;
 
 /// The kinds of objects the feed reports.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,54 +209,106 @@ impl SubscriptionRoot {
         after: Option<String>,
     ) -> Result<impl Stream<Item = Result<Change>>> {
         let registry = registry(ctx).clone();
-        // Watch before reading, so a commit between the read and the wait still wakes us.
-        let commits = registry.watch_feed();
+        // Join the fan-out before reading, so nothing committed meanwhile is missed.
+        let live = registry.live_changes();
         let position = match after.as_deref() {
             Some(cursor) => position_of(cursor)?,
             None => registry.registry_version().await?,
         };
-        Ok(follow(registry, filter.unwrap_or_default().into(), commits, position))
+        let permits = ctx.data_unchecked::<SubscriptionLimits>().admit(ctx)?;
+        Ok(follow(registry, filter.unwrap_or_default().into(), live, position, permits))
     }
 }
 
-/// The changes after `position` as they commit: first a catch-up in batches,
-/// then live, woken by this instance's commits or, for other instances', by polling.
+/// The changes after `position` as they commit: first a catch-up from the
+/// database in batches, then live from the instance's fan-out (see
+/// `registry/live.rs`); a subscriber that falls too far behind catches up
+/// from the database again. Idle, it costs no statement.
 fn follow(
     registry: Registry,
     filter: registry::ChangeFilter,
-    mut commits: tokio::sync::watch::Receiver<i64>,
+    mut live: broadcast::Receiver<registry::LiveChange>,
     mut position: i64,
+    permits: SubscriptionPermits,
 ) -> impl Stream<Item = Result<Change>> {
     async_stream::stream! {
+        let _permits = permits; // held while the subscription lives
         loop {
-            commits.borrow_and_update();
-            // Read before the changes: everything up to this head is visible
-            // (positions become visible in order), so a filtered subscriber
-            // may skip to it instead of rescanning what it does not want.
-            let read = async {
-                let head = registry.registry_version().await?;
-                Ok::<_, RegistryError>((head, registry.changes(&filter, position, CATCH_UP_BATCH, false).await?))
-            };
-            let (head, page) = match read.await {
-                Ok(read) => read,
-                Err(error) => {
-                    // Tell the client, so it reconnects with its last cursor instead of believing it is done.
-                    yield Err(error.into());
+            // Catch up from the database until it has nothing newer.
+            loop {
+                let page = match registry.catch_up(&filter, position).await {
+                    Ok(page) => page,
+                    Err(error) => {
+                        // Tell the client, so it reconnects with its last cursor instead of believing it is done.
+                        yield Err(error.into());
+                        return;
+                    }
+                };
+                for change in page.items {
+                    position = change.position;
+                    yield Ok(Change(change));
+                }
+                if !page.has_next_page {
                     break;
                 }
-            };
-            for change in page.items {
-                position = change.position;
-                yield Ok(Change(change));
             }
-            if page.has_next_page {
-                continue;
-            }
-            position = position.max(head);
-            tokio::select! {
-                changed = commits.changed() => if changed.is_err() { break },
-                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            loop {
+                match live.recv().await {
+                    Ok(change) if change.position <= position => {}
+                    Ok(change) => {
+                        position = change.position;
+                        if filter.matches(&change) {
+                            yield Ok(Change((*change).clone()));
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
             }
         }
+    }
+}
+
+/// Caps on live subscriptions: in total per instance, and per WebSocket connection.
+#[derive(Clone)]
+pub struct SubscriptionLimits {
+    total: Arc<Semaphore>,
+    pub per_connection: usize,
+}
+
+/// The subscriptions still allowed on one WebSocket connection.
+#[derive(Clone)]
+pub struct ConnectionSubscriptions(pub Arc<Semaphore>);
+
+/// Held by a live subscription; returned when it ends.
+pub struct SubscriptionPermits {
+    _total: OwnedSemaphorePermit,
+    _connection: Option<OwnedSemaphorePermit>,
+}
+
+impl SubscriptionLimits {
+    pub fn new(total: usize, per_connection: usize) -> Self {
+        Self { total: Arc::new(Semaphore::new(total)), per_connection }
+    }
+
+    /// A new connection's budget.
+    pub fn connection(&self) -> ConnectionSubscriptions {
+        ConnectionSubscriptions(Arc::new(Semaphore::new(self.per_connection)))
+    }
+
+    fn admit(&self, ctx: &Context<'_>) -> Result<SubscriptionPermits> {
+        let refused = |message: &str| ErrorCode::SubscriptionLimitExceeded.error(message.to_owned());
+        let connection = match ctx.data_opt::<ConnectionSubscriptions>() {
+            Some(budget) => Some(budget.0.clone().try_acquire_owned().map_err(|_| {
+                refused("this connection has as many subscriptions as one connection may; end one or open another connection")
+            })?),
+            None => None,
+        };
+        let total = self
+            .total
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| refused("the service has as many subscriptions as it takes; retry later"))?;
+        Ok(SubscriptionPermits { _total: total, _connection: connection })
     }
 }

@@ -32,10 +32,12 @@ pub enum ErrorCode {
     Timeout,
     /// The service has as many requests in flight as it takes; retry after `Retry-After`.
     ServiceUnavailable,
+    /// The connection or the service has as many live subscriptions as it takes.
+    SubscriptionLimitExceeded,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 11] = [
         ErrorCode::BadUserInput,
         ErrorCode::BadRequest,
         ErrorCode::Unauthenticated,
@@ -46,6 +48,7 @@ impl ErrorCode {
         ErrorCode::ResultLimitExceeded,
         ErrorCode::Timeout,
         ErrorCode::ServiceUnavailable,
+        ErrorCode::SubscriptionLimitExceeded,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -60,6 +63,7 @@ impl ErrorCode {
             ErrorCode::ResultLimitExceeded => "RESULT_LIMIT_EXCEEDED",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ErrorCode::SubscriptionLimitExceeded => "SUBSCRIPTION_LIMIT_EXCEEDED",
         }
     }
 
@@ -133,7 +137,8 @@ mod tests {
                 "COST_LIMIT_EXCEEDED",
                 "RESULT_LIMIT_EXCEEDED",
                 "TIMEOUT",
-                "SERVICE_UNAVAILABLE"
+                "SERVICE_UNAVAILABLE",
+                "SUBSCRIPTION_LIMIT_EXCEEDED"
             ]
         );
     }

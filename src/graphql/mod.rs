@@ -26,7 +26,7 @@ use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries
 use async_graphql::{MergedObject, Schema};
 
 use crate::registry::Registry;
-pub use changes::SubscriptionRoot;
+pub use changes::{SubscriptionLimits, SubscriptionRoot};
 pub use errors::ErrorCode;
 pub(crate) use errors::registry_error;
 pub use loaders::RegistryLoader;
@@ -50,13 +50,14 @@ pub const MAX_DEPTH: usize = 16;
 /// siblings of one level of a large query to ask, short enough not to be felt.
 pub const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(5);
 
-pub fn build_schema(registry: Registry, limits: cost::CostLimits) -> RegistrySchema {
+pub fn build_schema(registry: Registry, limits: cost::CostLimits, subscriptions: SubscriptionLimits) -> RegistrySchema {
     Schema::build(Query::default(), MutationRoot::default(), SubscriptionRoot)
         .extension(operation::OperationGuard)
         .extension(limits)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)))
         .data(DataLoader::new(RegistryLoader::new(registry.clone()), tokio::spawn).delay(LOADER_DELAY))
         .data(registry)
+        .data(subscriptions)
         .limit_depth(MAX_DEPTH)
         .finish()
 }

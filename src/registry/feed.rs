@@ -69,6 +69,18 @@ pub(super) async fn append<C: ConnectionTrait>(txn: &C, changes: &[PendingChange
     Ok(head)
 }
 
+/// The position of the last committed change (0 before any write).
+pub(super) async fn head<C: ConnectionTrait>(db: &C) -> Result<i64, DbErr> {
+    let head: Option<i64> = feed_head::Entity::find()
+        .select_only()
+        .column(feed_head::Column::Position)
+        .filter(feed_head::Column::Id.eq(1))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(head.unwrap_or(0))
+}
+
 /// Which changes a reader wants.
 #[derive(Debug, Clone, Default)]
 pub struct ChangeFilter {
@@ -80,14 +92,7 @@ pub struct ChangeFilter {
 impl Registry {
     /// The position of the last committed change (0 before any write).
     pub async fn registry_version(&self) -> Result<i64, RegistryError> {
-        let head: Option<i64> = feed_head::Entity::find()
-            .select_only()
-            .column(feed_head::Column::Position)
-            .filter(feed_head::Column::Id.eq(1))
-            .into_tuple()
-            .one(&self.db)
-            .await?;
-        Ok(head.unwrap_or(0))
+        Ok(head(&self.db).await?)
     }
 
     /// Changes after position `after`, in order; `total_count` only when `count` is set.
@@ -98,32 +103,48 @@ impl Registry {
         first: u64,
         count: bool,
     ) -> Result<Page<change_event::Model>, RegistryError> {
-        use change_event::Column;
-        let mut condition = Condition::all();
-        if let Some(types) = &filter.object_types {
-            condition = condition.add(Column::ObjectType.is_in(types.iter().map(|t| t.as_str())));
-        }
-        if let Some(codes) = &filter.codes {
-            condition = condition.add(Column::ObjectCode.is_in(codes.iter().map(String::as_str)));
-        }
-        if let Some(region) = &filter.region_code {
-            condition = condition.add(Column::RegionCodes.contains(format!(";{region};")));
-        }
-        let select = change_event::Entity::find().filter(condition);
-        let total_count = if count { sea_orm::PaginatorTrait::count(select.clone(), &self.db).await? } else { 0 };
-        let mut items = select
-            .filter(Column::Position.gt(after))
-            .order_by_asc(Column::Position)
-            .limit(first + 1)
-            .all(&self.db)
-            .await?;
-        let has_next_page = items.len() as u64 > first;
-        items.truncate(first as usize);
-        Ok(Page { items, has_next_page, total_count })
+        read_changes(&self.db, filter, after, first, count).await
     }
 
     /// A receiver that is told the new head after every commit of this process.
     pub fn watch_feed(&self) -> tokio::sync::watch::Receiver<i64> {
         self.feed.subscribe()
     }
+}
+
+impl ChangeFilter {
+    /// The same test as the database query of [`read_changes`], for changes held in memory.
+    pub fn matches(&self, change: &change_event::Model) -> bool {
+        self.object_types.as_ref().is_none_or(|types| types.iter().any(|t| t.as_str() == change.object_type))
+            && self.codes.as_ref().is_none_or(|codes| codes.contains(&change.object_code))
+            && self.region_code.as_ref().is_none_or(|region| change.region_codes.contains(&format!(";{region};")))
+    }
+}
+
+/// Changes after position `after`, in order; `total_count` only when `count` is set.
+pub(super) async fn read_changes<C: ConnectionTrait>(
+    db: &C,
+    filter: &ChangeFilter,
+    after: i64,
+    first: u64,
+    count: bool,
+) -> Result<Page<change_event::Model>, RegistryError> {
+    use change_event::Column;
+    let mut condition = Condition::all();
+    if let Some(types) = &filter.object_types {
+        condition = condition.add(Column::ObjectType.is_in(types.iter().map(|t| t.as_str())));
+    }
+    if let Some(codes) = &filter.codes {
+        condition = condition.add(Column::ObjectCode.is_in(codes.iter().map(String::as_str)));
+    }
+    if let Some(region) = &filter.region_code {
+        condition = condition.add(Column::RegionCodes.contains(format!(";{region};")));
+    }
+    let select = change_event::Entity::find().filter(condition);
+    let total_count = if count { sea_orm::PaginatorTrait::count(select.clone(), db).await? } else { 0 };
+    let mut items =
+        select.filter(Column::Position.gt(after)).order_by_asc(Column::Position).limit(first + 1).all(db).await?;
+    let has_next_page = items.len() as u64 > first;
+    items.truncate(first as usize);
+    Ok(Page { items, has_next_page, total_count })
 }

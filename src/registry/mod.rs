@@ -5,6 +5,7 @@
 pub mod bounds;
 mod error;
 mod feed;
+mod live;
 mod policy;
 mod read;
 mod record;
@@ -19,6 +20,7 @@ use sea_orm::DatabaseConnection;
 
 pub use error::{RegistryError, UserError, UserErrorCode, WriteError};
 pub use feed::ChangeFilter;
+pub use live::{LiveChange, OTHER_INSTANCES_POLL};
 pub use read::{
     AuditFilter, ContractFilter, CooperationFilter, CooperationMembers, Keyed, MunicipalityFilter, Page, PageRequest,
     ProviderFilter, RegionFilter, RoleFilter,
@@ -44,13 +46,15 @@ pub struct Registry {
     /// SQLite has one writer: write transactions of this process queue here
     /// instead of failing with "database is locked" when they upgrade.
     sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
-    /// Told the feed head after each commit, so subscribers wake at once.
+    /// Told the feed head after each commit, so the live listener wakes at once.
     feed: tokio::sync::watch::Sender<i64>,
+    /// Each committed change, once, for every subscriber (see `live.rs`).
+    live: tokio::sync::broadcast::Sender<LiveChange>,
 }
 
 impl Registry {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db, sqlite_writer: Default::default(), feed: tokio::sync::watch::Sender::new(0) }
+        Self { db, sqlite_writer: Default::default(), feed: tokio::sync::watch::Sender::new(0), live: live::channel() }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
