@@ -1,0 +1,562 @@
+//! The harness: a running service on a fresh copy of the seeded registry,
+//! and callers that speak to it over HTTP the way the README does.
+//!
+//! ```ignore
+//! let app = TestApp::spawn().await;
+//! app.query(r#"{ region(code: "JZ39") { name } }"#).await;
+//! app.as_municipality("GM0772").mutate("municipalityUpdate", json!({ "code": "GM0772", ... })).await;
+//! ```
+//!
+//! The database is SQLite in a temporary directory, or, when
+//! `JEUGDREGIO_TEST_DATABASE_URL` names a PostgreSQL server (for example
+//! `postgres://postgres@127.0.0.1:5432/test`), a database of its own on that
+//! server, dropped when the test ends. Either way it is a copy of a template
+//! that is migrated and seeded once per test run (see "Databases" below), so
+//! a test starts on a copied file or an already made copy of the database
+//! instead of migrating and seeding its own.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
+use serde_json::{Value, json};
+
+// ---------------------------------------------------------------------------
+// The service
+
+/// A running service on a fresh, migrated and seeded database.
+pub struct TestApp {
+    base_url: String,
+    pub client: reqwest::Client,
+    settings: jeugdregio::Settings,
+    /// Shared with every other instance started on the same database.
+    database: Arc<TestDatabase>,
+}
+
+/// `max-age` the test service gives public responses.
+pub const CACHE_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The HS256 secret the test service verifies tokens with.
+pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
+
+impl TestApp {
+    /// A running service on a fresh copy of the seeded registry.
+    pub async fn spawn() -> TestApp {
+        let database = TestDatabase::fresh();
+        let settings = jeugdregio::Settings {
+            database_url: database.url.clone(),
+            auth: auth_config(),
+            cache_max_age: CACHE_MAX_AGE,
+        };
+        Self::start(settings, Arc::new(database)).await
+    }
+
+    /// Another instance of the service on this app's database, started with
+    /// `settings` (for example without a key, or on a second start).
+    pub async fn start_another(&self, settings: jeugdregio::Settings) -> TestApp {
+        Self::start(settings, self.database.clone()).await
+    }
+
+    async fn start(settings: jeugdregio::Settings, database: Arc<TestDatabase>) -> TestApp {
+        // With a seeded copy, `app` only checks that migrations and seed are in place.
+        let router = jeugdregio::app(&settings).await.expect("start the service");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        TestApp { base_url, client: reqwest::Client::new(), settings, database }
+    }
+
+    /// The settings the service was started with.
+    pub fn settings(&self) -> jeugdregio::Settings {
+        self.settings.clone()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// A caller sending no `Authorization` header.
+    pub fn anonymous(&self) -> Caller<'_> {
+        self.caller(None)
+    }
+
+    /// A caller with a valid token of the registry operator.
+    pub fn as_operator(&self) -> Caller<'_> {
+        self.caller(Some(&format!("Bearer {}", operator_token())))
+    }
+
+    /// A caller with a valid token of the municipality `code` (`GM0772`).
+    pub fn as_municipality(&self, code: &str) -> Caller<'_> {
+        self.caller(Some(&format!("Bearer {}", municipality_token(code))))
+    }
+
+    /// A caller sending this `Authorization` header value (or none).
+    pub fn caller(&self, authorization: Option<&str>) -> Caller<'_> {
+        Caller { app: self, authorization: authorization.map(str::to_owned) }
+    }
+
+    /// Runs a query anonymously; it must succeed. Returns its `data`.
+    pub async fn query(&self, document: &str) -> Value {
+        self.anonymous().query_with(document, json!({})).await
+    }
+
+    /// [`TestApp::query`] with variables.
+    pub async fn query_with(&self, document: &str, variables: Value) -> Value {
+        self.anonymous().query_with(document, variables).await
+    }
+
+    /// POSTs anonymously and returns the whole JSON response, errors and all.
+    pub async fn post(&self, document: &str, variables: Value) -> Value {
+        self.anonymous().post(document, variables).await
+    }
+
+    /// Number of audit records (read as the operator).
+    pub async fn audit_count(&self) -> u64 {
+        let data = self.as_operator().query_with("{ auditLog { totalCount } }", json!({})).await;
+        data["auditLog"]["totalCount"].as_u64().expect("audit count")
+    }
+
+    /// The current `version` of an object, read with `query` returning it
+    /// under `o` (`{ o: role(code: "RL00002") { version } }`); 0 when absent.
+    pub async fn version(&self, query: &str) -> i64 {
+        self.query(query).await["o"]["version"].as_i64().unwrap_or(0)
+    }
+
+    /// The service's SQL statement counter, read from `/metrics`.
+    pub async fn statements(&self) -> u64 {
+        let text = self.client.get(self.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix("jeugdregio_sql_statements_total "))
+            .expect("statement counter on /metrics")
+            .trim()
+            .parse()
+            .unwrap()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Callers
+
+/// Someone talking to the service: anonymous, a municipality, the operator,
+/// or any `Authorization` header at all.
+pub struct Caller<'a> {
+    app: &'a TestApp,
+    authorization: Option<String>,
+}
+
+impl Caller<'_> {
+    /// POSTs a GraphQL request; returns the HTTP status and the JSON body.
+    pub async fn send(&self, document: &str, variables: Value) -> (u16, Value) {
+        self.send_body(&json!({ "query": document, "variables": variables })).await
+    }
+
+    /// POSTs a request body of its own (say, with `extensions`); returns the HTTP status and the JSON body.
+    pub async fn send_body(&self, body: &Value) -> (u16, Value) {
+        let response = self.post_request(body).send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// POSTs a GraphQL request that must answer 200; returns the JSON body.
+    pub async fn post(&self, document: &str, variables: Value) -> Value {
+        let (status, body) = self.send(document, variables).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Runs a query that must succeed; returns its `data`.
+    pub async fn query_with(&self, document: &str, variables: Value) -> Value {
+        let body = self.post(document, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Runs `mutation` (`"roleAssign"`) with `input`, asking for the payload
+    /// [`mutation_document`] names; the answer must be HTTP 200.
+    pub async fn mutate(&self, mutation: &str, input: Value) -> Reply {
+        let body = self.post(&mutation_document(mutation), json!({ "input": input })).await;
+        Reply { payload: body["data"][mutation].clone(), body }
+    }
+
+    /// [`Caller::mutate`] that must succeed without errors or user errors; returns the payload.
+    pub async fn mutate_ok(&self, mutation: &str, input: Value) -> Value {
+        let reply = self.mutate(mutation, input).await;
+        assert!(reply.body.get("errors").is_none(), "{mutation}: {reply}");
+        assert_eq!(reply.payload["userErrors"], json!([]), "{mutation}: {reply}");
+        reply.payload
+    }
+
+    /// A GET of `/graphql` with this caller's `Authorization`, to add parameters and headers to.
+    pub fn get(&self) -> reqwest::RequestBuilder {
+        self.request(self.app.client.get(self.app.url("/graphql")))
+    }
+
+    /// A POST of `body` to `/graphql` with this caller's `Authorization`, to send yourself.
+    pub fn post_request(&self, body: &Value) -> reqwest::RequestBuilder {
+        self.request(self.app.client.post(self.app.url("/graphql"))).json(body)
+    }
+
+    fn request(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.authorization {
+            Some(value) => request.header("authorization", value),
+            None => request,
+        }
+    }
+}
+
+/// The answer to a mutation: the whole body and the payload (`data.<mutation>`).
+pub struct Reply {
+    pub body: Value,
+    pub payload: Value,
+}
+
+impl Reply {
+    /// `extensions.code` of the first GraphQL error (null when there is none).
+    pub fn error_code(&self) -> &Value {
+        &self.body["errors"][0]["extensions"]["code"]
+    }
+}
+
+impl std::fmt::Display for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.body.fmt(f)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Mutation documents
+
+/// `mutation($input: RoleAssignInput!) { roleAssign(input: $input) { role { … } userErrors { … } … } }`
+pub fn mutation_document(mutation: &str) -> String {
+    let object = payload_object(mutation);
+    // `municipalitySync` says whether it changed anything; the others whether they replayed.
+    let outcome = if mutation == "municipalitySync" { "changed" } else { "replayed" };
+    format!(
+        "mutation($input: {input}!) {{ {mutation}(input: $input) {{ {object} {{ {fields} }} \
+         userErrors {{ field message code }} clientMutationId {outcome} }} }}",
+        input = input_type(mutation),
+        fields = object_fields(object),
+    )
+}
+
+/// The input type of a mutation: `roleAssign` takes `RoleAssignInput`, the
+/// `…End` mutations share `EndInput`.
+fn input_type(mutation: &str) -> String {
+    if mutation.ends_with("End") {
+        return "EndInput".to_owned();
+    }
+    let mut name = mutation[..1].to_uppercase();
+    name.push_str(&mutation[1..]);
+    name.push_str("Input");
+    name
+}
+
+/// The object a mutation's payload carries, by the mutation's name.
+pub fn payload_object(mutation: &str) -> &'static str {
+    if mutation == "membershipChange" {
+        return "municipality";
+    }
+    ["municipality", "role", "cooperation", "frameworkContract", "provider", "careForm"]
+        .into_iter()
+        .find(|object| mutation.starts_with(object))
+        .unwrap_or_else(|| panic!("no payload object known for {mutation}"))
+}
+
+/// What a payload's object is asked for.
+fn object_fields(object: &str) -> &'static str {
+    match object {
+        "municipality" => "code version website accessPoint { name phone email website address }",
+        "role" => "code version validTo",
+        _ => "code version",
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tokens
+
+/// A valid token of the registry operator.
+fn operator_token() -> String {
+    issue(jeugdregio::auth::TokenFor::Operator)
+}
+
+/// A valid token of a municipality (`GM0772`).
+fn municipality_token(code: &str) -> String {
+    issue(jeugdregio::auth::TokenFor::Municipality(code))
+}
+
+fn issue(token_for: jeugdregio::auth::TokenFor) -> String {
+    jeugdregio::auth::issue_token(&auth_config(), "tester@example.org", token_for, 3600).unwrap()
+}
+
+/// The test service verifies HS256 tokens signed with [`TEST_SECRET`].
+fn auth_config() -> jeugdregio::auth::AuthConfig {
+    jeugdregio::auth::AuthConfig {
+        secret: Some(TEST_SECRET.into()),
+        public_key_pem: None,
+        issuer: "jeugdregio".into(),
+        audience: "jeugdregio".into(),
+    }
+}
+
+/// Authorization headers that must be refused: garbage, expired, wrong audience, `alg: none`.
+pub fn bad_authorizations() -> Vec<String> {
+    use base64::Engine;
+    use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+    let now = chrono::Utc::now().timestamp();
+    let claims = |exp: i64, aud: &str| json!({ "iss": "jeugdregio", "aud": aud, "sub": "x", "exp": exp, "scope": "registry:admin" });
+    let sign = |claims: Value| {
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(TEST_SECRET.as_bytes())).unwrap()
+    };
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    vec![
+        "Bearer not-a-token".to_owned(),
+        format!("Bearer {}", sign(claims(now - 3600, "jeugdregio"))),
+        format!("Bearer {}", sign(claims(now + 3600, "elsewhere"))),
+        format!(
+            "Bearer {}.{}.",
+            b64(r#"{"alg":"none","typ":"JWT"}"#),
+            b64(&claims(now + 3600, "jeugdregio").to_string())
+        ),
+    ]
+}
+
+/// The `code` of every node of a connection or list.
+pub fn codes(nodes: &Value) -> Vec<String> {
+    nodes.as_array().expect("array").iter().map(|n| n["code"].as_str().expect("code").to_owned()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Databases: one seeded template per run, a copy per test
+//
+// The first test that needs a database has the template built; the others
+// wait for it. Each test runs on a tokio runtime of its own, and a connection
+// pool dies with the runtime it was made in, so the template is built on a
+// thread with a runtime of its own.
+//
+// SQLite: the template is one file, closed so that its WAL is checkpointed
+// into it; a test copies the file.
+//
+// PostgreSQL: `CREATE DATABASE … TEMPLATE` copies the template, which no one
+// may be connected to. A copy still costs the server about half a second (it
+// writes and syncs the system catalogs too), so one thread makes the copies,
+// one at a time and one ahead of the tests, and a test's copy is dropped in
+// the background when the test ends.
+//
+// Names carry the process id. When the process exits, its template and copies
+// are removed; what a crashed run left is removed by the next run, once no
+// process with that id runs (this assumes that the PostgreSQL test server
+// serves test runs of this machine only).
+
+/// The PostgreSQL server database named by `JEUGDREGIO_TEST_DATABASE_URL`, if any.
+fn postgres_server() -> Option<String> {
+    std::env::var("JEUGDREGIO_TEST_DATABASE_URL").ok().filter(|url| url.starts_with("postgres"))
+}
+
+/// The URL of database `name` on the server of `server_url`.
+fn postgres_database_url(server_url: &str, name: &str) -> String {
+    let base = server_url.rsplit_once('/').map(|(base, _)| base).expect("database URL with a path");
+    format!("{base}/{name}")
+}
+
+/// A test's own database; dropped (PostgreSQL) or deleted (SQLite) with it.
+struct TestDatabase {
+    url: String,
+    kind: DatabaseKind,
+}
+
+enum DatabaseKind {
+    /// Deleted with the directory.
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        server_url: String,
+        name: String,
+    },
+}
+
+/// Where fresh databases come from.
+enum Source {
+    /// The seeded template file.
+    Sqlite(PathBuf),
+    /// Names of fresh copies of the template, from the copier thread.
+    Postgres { server_url: String, copies: Mutex<Receiver<Result<String, String>>> },
+}
+
+static SOURCE: OnceLock<Source> = OnceLock::new();
+
+fn source() -> &'static Source {
+    SOURCE.get_or_init(|| {
+        let source = match postgres_server() {
+            Some(server_url) => {
+                Source::Postgres { copies: Mutex::new(postgres_copier(server_url.clone())), server_url }
+            }
+            None => Source::Sqlite(std::thread::spawn(sqlite_template).join().expect("the SQLite template")),
+        };
+        // SAFETY: `remove_at_exit` is an `extern "C" fn()` that does not unwind
+        // (it catches panics) and only reads `SOURCE`, a static.
+        unsafe { libc::atexit(remove_at_exit) };
+        source
+    })
+}
+
+impl TestDatabase {
+    /// A copy of the seeded template.
+    fn fresh() -> TestDatabase {
+        match source() {
+            Source::Sqlite(template) => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let copy = dir.path().join("jeugdregio.sqlite");
+                std::fs::copy(template, &copy).expect("copy the template database");
+                TestDatabase { url: sqlite_url(&copy), kind: DatabaseKind::Sqlite { _dir: dir } }
+            }
+            Source::Postgres { server_url, copies } => {
+                let copy = copies.lock().unwrap().recv().expect("the copier thread stopped: see the first failed test");
+                let name = copy.unwrap_or_else(|error| panic!("the PostgreSQL template: {error}"));
+                let url = postgres_database_url(server_url, &name);
+                TestDatabase { url, kind: DatabaseKind::Postgres { server_url: server_url.clone(), name } }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let DatabaseKind::Postgres { server_url, name } = &self.kind {
+            let (server_url, names) = (server_url.clone(), vec![name.clone()]);
+            // In the background: dropping takes a while; what is still there at exit is dropped then.
+            std::thread::spawn(move || {
+                block_on(async move {
+                    if let Ok(admin) = Database::connect(server_url.as_str()).await {
+                        drop_databases(&admin, &names).await;
+                    }
+                })
+            });
+        }
+    }
+}
+
+/// Runs `future` to completion on the current thread with a runtime of its own.
+fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
+}
+
+/// Migrates and seeds the new database at `url` through the library.
+async fn migrate_and_seed(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let (connection, _) = jeugdregio::db::connect(url).await?;
+    jeugdregio::db::migrate(&connection).await?;
+    match jeugdregio::db::seed(&connection).await? {
+        true => Ok(connection),
+        false => Err(DbErr::Custom(format!("{url} was seeded before"))),
+    }
+}
+
+/// Builds the SQLite template under the target directory; returns its file.
+fn sqlite_template() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let pid = std::process::id();
+    for entry in std::fs::read_dir(dir).expect("the target's tmp directory").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("jeugdregio-template-") && owner(&name).is_some_and(|owner| owner == pid || ended(owner)) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    let file = dir.join(format!("jeugdregio-template-{pid}.sqlite"));
+    block_on(async {
+        let connection = migrate_and_seed(&sqlite_url(&file)).await.expect("migrate and seed the template");
+        connection.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.expect("checkpoint the WAL");
+        connection.close().await.expect("close the template");
+    });
+    let wal = std::fs::metadata(file.with_extension("sqlite-wal")).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal, 0, "the template's WAL is checkpointed, so the file alone holds the registry");
+    file
+}
+
+fn sqlite_url(file: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", file.display())
+}
+
+/// Starts the thread that builds the PostgreSQL template and then copies it,
+/// keeping one copy ready; receives the copies' names.
+fn postgres_copier(server_url: String) -> Receiver<Result<String, String>> {
+    let (ready, copies) = std::sync::mpsc::sync_channel(1);
+    std::thread::spawn(move || {
+        block_on(async {
+            if let Err(error) = make_copies(&server_url, &ready).await {
+                let _ = ready.send(Err(error.to_string()));
+            }
+        })
+    });
+    copies
+}
+
+async fn make_copies(server_url: &str, ready: &SyncSender<Result<String, String>>) -> Result<(), DbErr> {
+    let admin = Database::connect(server_url).await?;
+    let pid = std::process::id();
+    let leftovers = test_databases(&admin, |owner| owner == pid || ended(owner)).await?;
+    drop_databases(&admin, &leftovers).await;
+    let template = format!("jeugdregio_tmpl_{pid}");
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{template}\"")).await?;
+    migrate_and_seed(&postgres_database_url(server_url, &template)).await?.close().await?;
+    // From now on no one can connect to the template: a connection would make copying fail.
+    admin.execute_unprepared(&format!("ALTER DATABASE \"{template}\" WITH ALLOW_CONNECTIONS false")).await?;
+    for n in 0.. {
+        let copy = format!("jeugdregio_test_{pid}_{n}");
+        admin.execute_unprepared(&format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{template}\"")).await?;
+        if ready.send(Ok(copy)).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The templates and copies on the server whose process id passes `whose`.
+async fn test_databases(admin: &DatabaseConnection, whose: impl Fn(u32) -> bool) -> Result<Vec<String>, DbErr> {
+    let sql = r"SELECT datname FROM pg_database WHERE datname LIKE 'jeugdregio\_tmpl\_%' OR datname LIKE 'jeugdregio\_test\_%'";
+    let rows = admin.query_all_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
+    let names = rows.iter().filter_map(|row| row.try_get::<String>("", "datname").ok());
+    Ok(names.filter(|name| owner(name).is_some_and(&whose)).collect())
+}
+
+async fn drop_databases(admin: &DatabaseConnection, names: &[String]) {
+    let drops = names.iter().map(|name| async move {
+        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+    });
+    futures::future::join_all(drops).await;
+}
+
+/// The process id in a name: `jeugdregio_test_<pid>_3`, `jeugdregio-template-<pid>.sqlite`.
+fn owner(name: &str) -> Option<u32> {
+    name.split(['_', '-', '.']).find_map(|part| part.parse().ok())
+}
+
+/// Whether process `pid` has ended; only where `/proc` tells, elsewhere no process is taken for ended.
+fn ended(pid: u32) -> bool {
+    Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Removes this process's template (and, on PostgreSQL, the copies still there)
+/// when the test binary exits: statics are never dropped.
+extern "C" fn remove_at_exit() {
+    let _ = std::panic::catch_unwind(|| match SOURCE.get() {
+        Some(Source::Sqlite(file)) => {
+            let _ = std::fs::remove_file(file);
+        }
+        Some(Source::Postgres { server_url, .. }) => {
+            let server_url = server_url.clone();
+            let pid = std::process::id();
+            let _ = std::thread::spawn(move || {
+                block_on(async {
+                    if let Ok(admin) = Database::connect(server_url.as_str()).await
+                        && let Ok(ours) = test_databases(&admin, |owner| owner == pid).await
+                    {
+                        drop_databases(&admin, &ours).await;
+                    }
+                })
+            })
+            .join();
+        }
+        None => {}
+    });
+}
