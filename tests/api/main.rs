@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod helpers;
 mod read;
+mod readme;
 mod schema;
 mod sync;
 mod writes;
