@@ -503,13 +503,23 @@ async fn make_copies(server_url: &str, ready: &SyncSender<Result<String, String>
     admin.execute_unprepared(&format!("ALTER DATABASE \"{template}\" WITH ALLOW_CONNECTIONS false")).await?;
     for n in 0.. {
         let copy = format!("jeugdregio_test_{pid}_{n}");
-        admin.execute_unprepared(&format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{template}\"")).await?;
+        {
+            let stopped = COPYING.lock().await;
+            if *stopped {
+                break;
+            }
+            admin.execute_unprepared(&format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{template}\"")).await?;
+        }
         if ready.send(Ok(copy)).is_err() {
             break;
         }
     }
     Ok(())
 }
+
+/// Held while a copy is made; true once the process exits, so that no copy
+/// is made after the exit has listed what to drop.
+static COPYING: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
 
 /// The templates and copies on the server whose process id passes `whose`.
 async fn test_databases(admin: &DatabaseConnection, whose: impl Fn(u32) -> bool) -> Result<Vec<String>, DbErr> {
@@ -544,6 +554,7 @@ extern "C" fn remove_at_exit() {
             let _ = std::fs::remove_file(file);
         }
         Some(Source::Postgres { server_url, .. }) => {
+            *COPYING.blocking_lock() = true;
             let server_url = server_url.clone();
             let pid = std::process::id();
             let _ = std::thread::spawn(move || {
