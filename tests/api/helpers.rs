@@ -392,6 +392,7 @@ fn source() -> &'static Source {
             Some(server_url) => {
                 Source::Postgres { copies: Mutex::new(postgres_copier(server_url.clone())), server_url }
             }
+            // On a thread of its own: no runtime can start inside the test's.
             None => Source::Sqlite(std::thread::spawn(sqlite_template).join().expect("the SQLite template")),
         };
         // SAFETY: `remove_at_exit` is an `extern "C" fn()` that does not unwind
@@ -412,8 +413,12 @@ impl TestDatabase {
                 TestDatabase { url: sqlite_url(&copy), kind: DatabaseKind::Sqlite { _dir: dir } }
             }
             Source::Postgres { server_url, copies } => {
-                let copy = copies.lock().unwrap().recv().expect("the copier thread stopped: see the first failed test");
-                let name = copy.unwrap_or_else(|error| panic!("the PostgreSQL template: {error}"));
+                let next = copies.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
+                let name = match next {
+                    Ok(Ok(name)) => name,
+                    Ok(Err(error)) => panic!("the PostgreSQL template: {error}"),
+                    Err(_) => panic!("no more copies of the PostgreSQL template: see the first failed test"),
+                };
                 let url = postgres_database_url(server_url, &name);
                 TestDatabase { url, kind: DatabaseKind::Postgres { server_url: server_url.clone(), name } }
             }
