@@ -353,10 +353,11 @@ fn postgres_server() -> Option<String> {
     std::env::var("JEUGDREGIO_TEST_DATABASE_URL").ok().filter(|url| url.starts_with("postgres"))
 }
 
-/// The URL of database `name` on the server of `server_url`.
+/// The URL of database `name` on the server of `server_url`, with the same options.
 fn postgres_database_url(server_url: &str, name: &str) -> String {
-    let base = server_url.rsplit_once('/').map(|(base, _)| base).expect("database URL with a path");
-    format!("{base}/{name}")
+    let mut url = url::Url::parse(server_url).expect("JEUGDREGIO_TEST_DATABASE_URL is a URL");
+    url.set_path(name);
+    url.into()
 }
 
 /// A test's own database; dropped (PostgreSQL) or deleted (SQLite) with it.
