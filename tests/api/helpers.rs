@@ -461,6 +461,7 @@ async fn migrate_and_seed(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// Builds the SQLite template under the target directory; returns its file.
 fn sqlite_template() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(dir).expect("the target's tmp directory");
     let pid = std::process::id();
     for entry in std::fs::read_dir(dir).expect("the target's tmp directory").flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
