@@ -32,6 +32,18 @@ pub struct TestApp {
     settings: jeugdregio::Settings,
     /// Shared with every other instance started on the same database.
     database: Arc<TestDatabase>,
+    /// Whether other tests' services run beside this one (`None` for [`TestApp::start_another`]).
+    _turn: Option<Turn>,
+}
+
+/// Tests' services run side by side, except for one that measures the service
+/// (what a query costs in SQL statements): it runs alone, so that other tests'
+/// load cannot change how its DataLoaders batch.
+static SIDE_BY_SIDE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+enum Turn {
+    Shared { _guard: tokio::sync::RwLockReadGuard<'static, ()> },
+    Alone { _guard: tokio::sync::RwLockWriteGuard<'static, ()> },
 }
 
 /// `max-age` the test service gives public responses.
@@ -43,28 +55,38 @@ pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
 impl TestApp {
     /// A running service on a fresh copy of the seeded registry.
     pub async fn spawn() -> TestApp {
+        Self::spawn_in(Turn::Shared { _guard: SIDE_BY_SIDE.read().await }).await
+    }
+
+    /// [`TestApp::spawn`] for a test that measures the service: no other
+    /// test's service runs while this one does.
+    pub async fn spawn_alone() -> TestApp {
+        Self::spawn_in(Turn::Alone { _guard: SIDE_BY_SIDE.write().await }).await
+    }
+
+    async fn spawn_in(turn: Turn) -> TestApp {
         let database = TestDatabase::fresh();
         let settings = jeugdregio::Settings {
             database_url: database.url.clone(),
             auth: auth_config(),
             cache_max_age: CACHE_MAX_AGE,
         };
-        Self::start(settings, Arc::new(database)).await
+        Self::start(settings, Arc::new(database), Some(turn)).await
     }
 
     /// Another instance of the service on this app's database, started with
     /// `settings` (for example without a key, or on a second start).
     pub async fn start_another(&self, settings: jeugdregio::Settings) -> TestApp {
-        Self::start(settings, self.database.clone()).await
+        Self::start(settings, self.database.clone(), None).await
     }
 
-    async fn start(settings: jeugdregio::Settings, database: Arc<TestDatabase>) -> TestApp {
+    async fn start(settings: jeugdregio::Settings, database: Arc<TestDatabase>, turn: Option<Turn>) -> TestApp {
         // With a seeded copy, `app` only checks that migrations and seed are in place.
         let router = jeugdregio::app(&settings).await.expect("start the service");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        TestApp { base_url, client: reqwest::Client::new(), settings, database }
+        TestApp { base_url, client: reqwest::Client::new(), settings, database, _turn: turn }
     }
 
     /// The settings the service was started with.

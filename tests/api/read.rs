@@ -426,7 +426,7 @@ const FULL_REGISTRY: &str = r#"query($filter: RegionFilter) { regions(filter: $f
 
 #[tokio::test]
 async fn the_full_registry_query_costs_a_fixed_number_of_statements() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_alone().await;
     // Zuidoost-Brabant alone touches every relation (roles of every kind,
     // holders that are regions, member regions, contracts), so an N+1 would
     // make the 5- and 42-region queries cost more than the one-region query.
