@@ -1,12 +1,11 @@
 //! The read API over real HTTP: the national seed, `asOf`, pagination,
 //! lookups, GET handling and the cost of the full-registry query.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 
-use common::{TestApp, codes};
 use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, codes};
 
 #[tokio::test]
 async fn the_registry_has_42_regions_and_342_municipalities_each_in_exactly_one_region() {
@@ -15,7 +14,6 @@ async fn the_registry_has_42_regions_and_342_municipalities_each_in_exactly_one_
         .query(
             "{ regions(first: 100) { totalCount nodes { code municipalities { code } } }
                municipalities(first: 500) { totalCount nodes { code region { code } } } }",
-            json!({}),
         )
         .await;
     assert_eq!(data["regions"]["totalCount"], 42);
@@ -53,7 +51,6 @@ async fn eindhoven_is_in_zuidoost_brabant_with_21_members() {
         .query(
             r#"{ municipality(code: "GM0772") { name province { code landsdeel { code } }
                  region { code name municipalities { code } } } }"#,
-            json!({}),
         )
         .await;
     let eindhoven = &data["municipality"];
@@ -85,10 +82,7 @@ fn role_summary(role: &Value) -> String {
 async fn the_seeded_roles_are_those_of_the_source_documents() {
     let app = TestApp::spawn().await;
     let data = app
-        .query(
-            &format!(r#"{{ roles(filter: {{regionCode: "JZ39"}}, first: 100) {{ totalCount nodes {{ {ROLE_FIELDS} source }} }} }}"#),
-            json!({}),
-        )
+        .query(&format!(r#"{{ roles(filter: {{regionCode: "JZ39"}}, first: 100) {{ totalCount nodes {{ {ROLE_FIELDS} source }} }} }}"#))
         .await;
     let roles = data["roles"]["nodes"].as_array().unwrap();
     let summaries: HashSet<String> = roles.iter().map(role_summary).collect();
@@ -115,12 +109,9 @@ async fn the_seeded_roles_are_those_of_the_source_documents() {
 
     // The same roles from the holder's side, and the region's account holding from the provider's side.
     let data = app
-        .query(
-            r#"{ municipality(code: "GM0957") { rolesHeld { kind careForm { code } } }
+        .query(r#"{ municipality(code: "GM0957") { rolesHeld { kind careForm { code } } }
                  provider(code: "JEUGD-VEILIG-VERDER") { certifiedInstitution roles { kind holder { ... on Region { code } } } }
-                 roles(filter: {kind: ACCOUNT_HOLDER, holderCode: "GM0855"}) { totalCount } }"#,
-            json!({}),
-        )
+                 roles(filter: {kind: ACCOUNT_HOLDER, holderCode: "GM0855"}) { totalCount } }"#)
         .await;
     assert_eq!(
         data["municipality"]["rolesHeld"],
@@ -138,13 +129,13 @@ async fn the_seeded_cooperations_follow_the_documents_and_the_derivations_hold()
         memberMunicipalities { code } memberRegions { code } } }"#;
     let cooperation = |code: &'static str| {
         let app = &app;
-        async move { app.query(query, json!({ "code": code })).await["cooperation"].clone() }
+        async move { app.query_with(query, json!({ "code": code })).await["cooperation"].clone() }
     };
     let region_members = |code: &'static str| {
         let app = &app;
         async move {
             let data = app
-                .query(
+                .query_with(
                     r#"query($code: String!) { region(code: $code) { municipalities { code } } }"#,
                     json!({ "code": code }),
                 )
@@ -198,8 +189,7 @@ async fn the_seeded_cooperations_follow_the_documents_and_the_derivations_hold()
     assert_eq!(codes(&landsdeel["memberRegions"]), vec!["JZ39"]);
 
     // A municipality's cooperations include the ones through its region.
-    let data =
-        app.query(r#"{ cooperations(filter: {municipalityCode: "GM0772"}) { nodes { code } } }"#, json!({})).await;
+    let data = app.query(r#"{ cooperations(filter: {municipalityCode: "GM0772"}) { nodes { code } } }"#).await;
     let eindhoven: HashSet<String> = codes(&data["cooperations"]["nodes"]).into_iter().collect();
     for code in ["SAMEN-VOOR-JEUGD", "21-VOOR-DE-JEUGD", "BEN-BRABANT-ZEELAND", "JB-JR-BRABANT"] {
         assert!(eindhoven.contains(code), "Eindhoven should take part in {code}");
@@ -211,14 +201,11 @@ async fn the_seeded_cooperations_follow_the_documents_and_the_derivations_hold()
 async fn the_seeded_framework_contracts_name_their_parties_and_care_forms() {
     let app = TestApp::spawn().await;
     let data = app
-        .query(
-            r#"{ national: frameworkContracts(filter: {scale: NATIONAL}) { totalCount nodes { code
+        .query(r#"{ national: frameworkContracts(filter: {scale: NATIONAL}) { totalCount nodes { code
                    contractingAuthority { name } careForms { code } partyRegions { code } } }
                  gelderland: frameworkContract(code: "GELDERLAND-JEUGDBESCHERMING") { scale
                    partyRegions { code } careForms { code } contractingAuthority { name } }
-                 orthopsychiatry: frameworkContracts(filter: {careFormCode: "ORTHOPSYCHIATRIE", partyRegionCode: "JZ39"}) { nodes { code } } }"#,
-            json!({}),
-        )
+                 orthopsychiatry: frameworkContracts(filter: {careFormCode: "ORTHOPSYCHIATRIE", partyRegionCode: "JZ39"}) { nodes { code } } }"#)
         .await;
     assert_eq!(data["national"]["totalCount"], 3);
     let mut care_forms = HashSet::new();
@@ -253,7 +240,6 @@ async fn as_of_before_a_validity_start_returns_nothing_for_that_row() {
                  rolesBefore: roles(filter: {cooperationCode: "SAMEN-VOOR-JEUGD"}, asOf: "2017-12-31") { totalCount }
                  rolesAfter: roles(filter: {cooperationCode: "SAMEN-VOOR-JEUGD"}, asOf: "2018-01-01") { totalCount }
                  relationAsOf: region(code: "JZ39") { cooperations(asOf: "2017-12-31") { code } } }"#,
-            json!({}),
         )
         .await;
     assert_eq!(data["before"]["code"], "GM0772", "the municipality's start is not recorded, so it is open");
@@ -280,7 +266,7 @@ async fn pagination_round_trip_visits_every_municipality_once_in_order() {
         totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { code } } nodes { code } } }"#;
     let (mut seen, mut after, mut pages) = (Vec::new(), Value::Null, 0);
     loop {
-        let page = app.query(query, json!({ "after": after })).await["municipalities"].clone();
+        let page = app.query_with(query, json!({ "after": after })).await["municipalities"].clone();
         assert_eq!(page["totalCount"], 342);
         assert_eq!(page["pageInfo"]["hasPreviousPage"], pages > 0);
         let nodes = codes(&page["nodes"]);
@@ -301,7 +287,7 @@ async fn pagination_round_trip_visits_every_municipality_once_in_order() {
     sorted.dedup();
     assert_eq!(seen, sorted, "in code order, no duplicates");
 
-    let data = app.query("{ municipalities { nodes { code } } }", json!({})).await;
+    let data = app.query("{ municipalities { nodes { code } } }").await;
     assert_eq!(data["municipalities"]["nodes"].as_array().unwrap().len(), 50, "default page size");
 
     for (arguments, argument) in [("first: 501", "first"), ("first: -1", "first"), (r#"after: "nonsense""#, "after")] {
@@ -323,7 +309,6 @@ async fn filters_narrow_municipalities_and_regions() {
                  regions(filter: {nameContains: "brabant"}) { nodes { code } }
                  provinces { code }
                  careForms { code nameEn } }"#,
-            json!({}),
         )
         .await;
     assert_eq!(data["inZob"]["totalCount"], 21);
@@ -359,12 +344,12 @@ async fn unknown_codes_return_null_not_an_error() {
 #[tokio::test]
 async fn node_ids_round_trip() {
     let app = TestApp::spawn().await;
-    let data = app.query(r#"{ municipality(code: "GM0772") { id } role(code: "RL00007") { id } }"#, json!({})).await;
+    let data = app.query(r#"{ municipality(code: "GM0772") { id } role(code: "RL00007") { id } }"#).await;
     let query = "query($id: ID!) { node(id: $id) { id __typename ... on Municipality { code } ... on Role { code } } }";
-    let municipality = app.query(query, json!({ "id": data["municipality"]["id"] })).await;
+    let municipality = app.query_with(query, json!({ "id": data["municipality"]["id"] })).await;
     assert_eq!(municipality["node"]["__typename"], "Municipality");
     assert_eq!(municipality["node"]["code"], "GM0772");
-    let role = app.query(query, json!({ "id": data["role"]["id"] })).await;
+    let role = app.query_with(query, json!({ "id": data["role"]["id"] })).await;
     assert_eq!(role["node"]["__typename"], "Role");
     assert_eq!(role["node"]["code"], "RL00007");
 }
@@ -372,18 +357,13 @@ async fn node_ids_round_trip() {
 #[tokio::test]
 async fn get_executes_queries_serves_graphiql_and_refuses_mutations() {
     let app = TestApp::spawn().await;
-    let response = app
-        .client
-        .get(app.url("/graphql"))
-        .query(&[("query", "{ region(code: \"JZ39\") { name } }")])
-        .send()
-        .await
-        .unwrap();
+    let response =
+        app.anonymous().get().query(&[("query", "{ region(code: \"JZ39\") { name } }")]).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["data"]["region"]["name"], "Zuidoost-Brabant");
 
-    let response = app.client.get(app.url("/graphql")).header("accept", "text/html").send().await.unwrap();
+    let response = app.anonymous().get().header("accept", "text/html").send().await.unwrap();
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
     // GraphiQL is served by the service itself: no request leaves for a CDN.
@@ -408,7 +388,7 @@ async fn get_executes_queries_serves_graphiql_and_refuses_mutations() {
     ] {
         let mut parameters = vec![("query", query)];
         parameters.extend(operation_name.map(|name| ("operationName", name)));
-        let response = app.client.get(app.url("/graphql")).query(&parameters).send().await.unwrap();
+        let response = app.anonymous().get().query(&parameters).send().await.unwrap();
         assert_eq!(response.status(), 405, "{query}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["errors"][0]["extensions"]["code"], "METHOD_NOT_ALLOWED");
@@ -416,8 +396,8 @@ async fn get_executes_queries_serves_graphiql_and_refuses_mutations() {
     }
 
     let response = app
-        .client
-        .get(app.url("/graphql"))
+        .anonymous()
+        .get()
         .query(&[("query", "query A { __typename } mutation B { __typename }"), ("operationName", "A")])
         .send()
         .await
@@ -446,7 +426,7 @@ const FULL_REGISTRY: &str = r#"query($filter: RegionFilter) { regions(filter: $f
 
 #[tokio::test]
 async fn the_full_registry_query_costs_a_fixed_number_of_statements() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_alone().await;
     // Zuidoost-Brabant alone touches every relation (roles of every kind,
     // holders that are regions, member regions, contracts), so an N+1 would
     // make the 5- and 42-region queries cost more than the one-region query.
@@ -465,7 +445,7 @@ async fn the_full_registry_query_costs_a_fixed_number_of_statements() {
         let mut runs = Vec::new();
         for _ in 0..5 {
             let before = app.statements().await;
-            let data = app.query(FULL_REGISTRY, json!({ "filter": filter })).await;
+            let data = app.query_with(FULL_REGISTRY, json!({ "filter": filter })).await;
             runs.push(app.statements().await - before);
             assert_eq!(data["regions"]["nodes"].as_array().unwrap().len(), regions);
         }
@@ -482,18 +462,9 @@ async fn the_full_registry_query_costs_a_fixed_number_of_statements() {
 #[tokio::test]
 async fn a_second_start_on_the_same_database_does_not_seed_again() {
     let app = TestApp::spawn().await;
-    let again = common::serve(jeugdregio::app(&app.settings()).await.expect("second start")).await;
-    let body: Value = app
-        .client
-        .post(format!("{again}/graphql"))
-        .json(&json!({ "query": "{ regions { totalCount } municipalities { totalCount } roles { totalCount } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(body["data"]["regions"]["totalCount"], 42);
-    assert_eq!(body["data"]["municipalities"]["totalCount"], 342);
-    assert_eq!(body["data"]["roles"]["totalCount"], 13);
+    let again = app.start_another(app.settings()).await;
+    let data = again.query("{ regions { totalCount } municipalities { totalCount } roles { totalCount } }").await;
+    assert_eq!(data["regions"]["totalCount"], 42);
+    assert_eq!(data["municipalities"]["totalCount"], 342);
+    assert_eq!(data["roles"]["totalCount"], 13);
 }

@@ -1,11 +1,10 @@
 //! Authentication over real HTTP: who the token makes you, and every kind of
 //! bad token refused with UNAUTHENTICATED (never treated as anonymous).
 
-mod common;
-
-use common::{TEST_SECRET, TestApp, token};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
+
+use crate::helpers::{TEST_SECRET, TestApp};
 
 fn signed(claims: Value, secret: &str, algorithm: Algorithm) -> String {
     encode(&Header::new(algorithm), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
@@ -29,20 +28,20 @@ const VIEWER: &str = "{ viewer { kind subject municipalityCode municipality { na
 #[tokio::test]
 async fn the_viewer_is_who_the_token_says() {
     let app = TestApp::spawn().await;
-    let (status, body) = app.send(None, VIEWER, json!({})).await;
+    let (status, body) = app.anonymous().send(VIEWER, json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(
         body["data"]["viewer"],
         json!({ "kind": "ANONYMOUS", "subject": null, "municipalityCode": null, "municipality": null })
     );
 
-    let body = app.post_as(&token(Some("GM0772")), VIEWER, json!({})).await;
+    let body = app.as_municipality("GM0772").post(VIEWER, json!({})).await;
     assert_eq!(body["data"]["viewer"]["kind"], "MUNICIPALITY");
     assert_eq!(body["data"]["viewer"]["municipalityCode"], "GM0772");
     assert_eq!(body["data"]["viewer"]["municipality"]["name"], "Eindhoven");
     assert_eq!(body["data"]["viewer"]["subject"], "tester@example.org");
 
-    let body = app.post_as(&token(None), VIEWER, json!({})).await;
+    let body = app.as_operator().post(VIEWER, json!({})).await;
     assert_eq!(body["data"]["viewer"]["kind"], "OPERATOR");
 
     let list_scope = signed(
@@ -50,7 +49,7 @@ async fn the_viewer_is_who_the_token_says() {
         TEST_SECRET,
         Algorithm::HS256,
     );
-    let body = app.post_as(&list_scope, VIEWER, json!({})).await;
+    let body = app.caller(Some(&format!("Bearer {list_scope}"))).post(VIEWER, json!({})).await;
     assert_eq!(body["data"]["viewer"]["kind"], "OPERATOR");
 }
 
@@ -101,7 +100,7 @@ async fn every_bad_token_is_refused_with_unauthenticated() {
         ),
     ];
     for (name, authorization) in cases {
-        let (status, body) = app.send(Some(&authorization), VIEWER, json!({})).await;
+        let (status, body) = app.caller(Some(&authorization)).send(VIEWER, json!({})).await;
         assert_eq!(status, 401, "{name}: {body}");
         assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{name}: {body}");
         assert!(body.get("data").is_none(), "{name}: nothing is executed");
@@ -113,17 +112,9 @@ async fn a_service_without_a_key_refuses_every_token() {
     let app = TestApp::spawn().await;
     let mut settings = app.settings();
     settings.auth.secret = None;
-    let keyless = common::serve(jeugdregio::app(&settings).await.unwrap()).await;
-    let response = app
-        .client
-        .post(format!("{keyless}/graphql"))
-        .header("authorization", format!("Bearer {}", token(None)))
-        .json(&json!({ "query": VIEWER }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 401);
-    let body: Value = response.json().await.unwrap();
+    let keyless = app.start_another(settings).await;
+    let (status, body) = keyless.as_operator().send(VIEWER, json!({})).await;
+    assert_eq!(status, 401);
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
 }
 
@@ -144,7 +135,7 @@ async fn public_key_verification_pins_the_algorithm() {
         let mut settings = app.settings();
         settings.auth.secret = None;
         settings.auth.public_key_pem = Some(fixture(public));
-        let service = common::serve(jeugdregio::app(&settings).await.unwrap()).await;
+        let service = app.start_another(settings).await;
         let sign = |pem: &str, alg: Algorithm| {
             let key = match alg {
                 Algorithm::EdDSA => EncodingKey::from_ed_pem(fixture(pem).as_bytes()).unwrap(),
@@ -153,18 +144,8 @@ async fn public_key_verification_pins_the_algorithm() {
             encode(&Header::new(alg), &claims(), &key).unwrap()
         };
         let ask = |token: String| {
-            let (app, service) = (&app, &service);
-            async move {
-                let response = app
-                    .client
-                    .post(format!("{service}/graphql"))
-                    .header("authorization", format!("Bearer {token}"))
-                    .json(&json!({ "query": VIEWER }))
-                    .send()
-                    .await
-                    .unwrap();
-                (response.status().as_u16(), response.json::<Value>().await.unwrap())
-            }
+            let service = &service;
+            async move { service.caller(Some(&format!("Bearer {token}"))).send(VIEWER, json!({})).await }
         };
         let (status, body) = ask(sign(private, algorithm)).await;
         assert_eq!(status, 200, "{public}: {body}");

@@ -1,51 +1,40 @@
 //! Keeping a copy in sync, over real HTTP and WebSocket: the change feed,
 //! live subscriptions, HTTP caching, persisted queries and idempotent sync.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::{TestApp, token};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-const UPDATE: &str = r#"mutation($input: MunicipalityUpdateInput!) { municipalityUpdate(input: $input) {
-    municipality { code version } userErrors { field code message } } }"#;
+use crate::helpers::{CACHE_MAX_AGE, Caller, TestApp};
 
 const CHANGES: &str = r#"query($after: String, $first: Int, $filter: ChangeFilter) {
     changes(after: $after, first: $first, filter: $filter) { totalCount resumeCursor pageInfo { hasNextPage endCursor }
       nodes { position cursor committedAt objectType code operation version state } } }"#;
 
-async fn set_website(app: &TestApp, as_token: &str, code: &str, website: &str) {
-    let version = app.query(r#"query($c: String!) { municipality(code: $c) { version } }"#, json!({ "c": code })).await
-        ["municipality"]["version"]
+/// Sets a municipality's website as the operator, with the version it has now.
+async fn set_website(app: &TestApp, code: &str, website: &str) {
+    let version = app
+        .query_with(r#"query($c: String!) { municipality(code: $c) { version } }"#, json!({ "c": code }))
+        .await["municipality"]["version"]
         .clone();
-    let body = app
-        .post_as(as_token, UPDATE, json!({ "input": { "code": code, "expectedVersion": version, "website": website } }))
-        .await;
-    assert_eq!(body["data"]["municipalityUpdate"]["userErrors"], json!([]), "{body}");
+    let input = json!({ "code": code, "expectedVersion": version, "website": website });
+    app.as_operator().mutate_ok("municipalityUpdate", input).await;
 }
 
 #[tokio::test]
 async fn the_feed_lists_every_change_in_order_and_resumes_from_a_cursor() {
     let app = TestApp::spawn().await;
-    let operator = token(None);
-    assert_eq!(app.query("{ registryVersion }", json!({})).await["registryVersion"], 0);
-    set_website(&app, &operator, "GM0772", "https://www.eindhoven.nl").await;
-    set_website(&app, &operator, "GM0014", "https://gemeente.groningen.nl").await;
-    let body = app
-        .post_as(
-            &operator,
-            r#"mutation { roleEnd(input: {code: "RL00002", expectedVersion: 1, validTo: "2030-01-01"}) { userErrors { code } } }"#,
-            json!({}),
-        )
-        .await;
-    assert_eq!(body["data"]["roleEnd"]["userErrors"], json!([]));
-    assert_eq!(app.query("{ registryVersion }", json!({})).await["registryVersion"], 3);
+    assert_eq!(app.query("{ registryVersion }").await["registryVersion"], 0);
+    set_website(&app, "GM0772", "https://www.eindhoven.nl").await;
+    set_website(&app, "GM0014", "https://gemeente.groningen.nl").await;
+    let role_end = json!({ "code": "RL00002", "expectedVersion": 1, "validTo": "2030-01-01" });
+    app.as_operator().mutate_ok("roleEnd", role_end).await;
+    assert_eq!(app.query("{ registryVersion }").await["registryVersion"], 3);
 
-    let all = app.query(CHANGES, json!({})).await["changes"].clone();
+    let all = app.query(CHANGES).await["changes"].clone();
     let nodes = all["nodes"].as_array().unwrap();
     let seen: Vec<(i64, &str, &str, &str)> = nodes
         .iter()
@@ -71,17 +60,17 @@ async fn the_feed_lists_every_change_in_order_and_resumes_from_a_cursor() {
     assert_eq!(nodes[2]["state"]["validTo"], "2030-01-01");
 
     // Resume after the first change: the other two, and nothing else.
-    let rest = app.query(CHANGES, json!({ "after": nodes[0]["cursor"] })).await["changes"]["nodes"].clone();
+    let rest = app.query_with(CHANGES, json!({ "after": nodes[0]["cursor"] })).await["changes"]["nodes"].clone();
     assert_eq!(
         rest.as_array().unwrap().iter().map(|n| n["position"].as_i64().unwrap()).collect::<Vec<_>>(),
         vec![2, 3]
     );
-    let none = app.query(CHANGES, json!({ "after": nodes[2]["cursor"] })).await["changes"].clone();
+    let none = app.query_with(CHANGES, json!({ "after": nodes[2]["cursor"] })).await["changes"].clone();
     assert_eq!(none["nodes"], json!([]));
     assert_eq!(none["pageInfo"]["hasNextPage"], false);
     assert_eq!(none["resumeCursor"], nodes[2]["cursor"], "an empty page resumes where you were");
     // A registry version is a valid starting point too.
-    let from_version = app.query(CHANGES, json!({ "after": "2" })).await["changes"]["nodes"].clone();
+    let from_version = app.query_with(CHANGES, json!({ "after": "2" })).await["changes"]["nodes"].clone();
     assert_eq!(from_version[0]["position"], 3);
     let bad = app.post(CHANGES, json!({ "after": "not-a-cursor" })).await;
     assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad}");
@@ -90,7 +79,7 @@ async fn the_feed_lists_every_change_in_order_and_resumes_from_a_cursor() {
     let filtered = |filter: Value| {
         let app = &app;
         async move {
-            let nodes = app.query(CHANGES, json!({ "filter": filter })).await["changes"]["nodes"].clone();
+            let nodes = app.query_with(CHANGES, json!({ "filter": filter })).await["changes"]["nodes"].clone();
             nodes.as_array().unwrap().iter().map(|n| n["code"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
         }
     };
@@ -103,22 +92,21 @@ async fn the_feed_lists_every_change_in_order_and_resumes_from_a_cursor() {
 #[tokio::test]
 async fn a_poller_resuming_from_its_cursor_sees_every_concurrent_change_exactly_once_in_order() {
     let app = TestApp::spawn().await;
-    let operator = token(None);
     const WRITERS: usize = 4;
     const WRITES_EACH: usize = 10;
     let municipalities = ["GM0772", "GM0014", "GM0363", "GM0599"];
     let writers = (0..WRITERS).map(|w| {
-        let (app, operator) = (&app, &operator);
+        let app = &app;
         async move {
             for n in 0..WRITES_EACH {
-                set_website(app, operator, municipalities[w], &format!("https://www.example.nl/{w}/{n}")).await;
+                set_website(app, municipalities[w], &format!("https://www.example.nl/{w}/{n}")).await;
             }
         }
     });
     let poller = async {
         let (mut cursor, mut seen) = (Value::Null, Vec::<(i64, String, i64)>::new());
         while seen.len() < WRITERS * WRITES_EACH {
-            let page = app.query(CHANGES, json!({ "after": cursor, "first": 7 })).await["changes"].clone();
+            let page = app.query_with(CHANGES, json!({ "after": cursor, "first": 7 })).await["changes"].clone();
             for node in page["nodes"].as_array().unwrap() {
                 seen.push((
                     node["position"].as_i64().unwrap(),
@@ -170,7 +158,6 @@ async fn next_message(
 #[tokio::test]
 async fn a_websocket_subscriber_receives_committed_changes_in_order_and_catches_up_after_reconnecting() {
     let app = TestApp::spawn().await;
-    let operator = token(None);
     let url = app.url("/graphql/ws").replace("http://", "ws://");
     let connect = || {
         let url = url.clone();
@@ -197,7 +184,7 @@ async fn a_websocket_subscriber_receives_committed_changes_in_order_and_catches_
     // Give the subscription a moment to start before committing.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     for (code, website) in [("GM0772", "https://a.nl"), ("GM0014", "https://b.nl"), ("GM0772", "https://c.nl")] {
-        set_website(&app, &operator, code, website).await;
+        set_website(&app, code, website).await;
     }
     let mut received = Vec::new();
     for _ in 0..3 {
@@ -222,7 +209,7 @@ async fn a_websocket_subscriber_receives_committed_changes_in_order_and_catches_
         .map(|m| m["payload"]["data"]["registryChanged"]["position"].as_i64().unwrap())
         .collect();
     assert_eq!(caught_up, vec![2, 3]);
-    set_website(&app, &operator, "GM0363", "https://d.nl").await;
+    set_website(&app, "GM0363", "https://d.nl").await;
     let live = next_message(&mut socket).await;
     assert_eq!(live["payload"]["data"]["registryChanged"]["position"], 4);
     assert_eq!(live["payload"]["data"]["registryChanged"]["code"], "GM0363");
@@ -231,52 +218,43 @@ async fn a_websocket_subscriber_receives_committed_changes_in_order_and_catches_
 #[tokio::test]
 async fn get_queries_carry_an_etag_and_a_matching_if_none_match_gets_304() {
     let app = TestApp::spawn().await;
-    let get = |if_none_match: Option<String>, bearer: Option<String>| {
-        let app = &app;
-        async move {
-            let mut request = app
-                .client
-                .get(app.url("/graphql"))
-                .query(&[("query", r#"{ municipality(code: "GM0772") { website version } }"#)]);
-            if let Some(tag) = if_none_match {
-                request = request.header("if-none-match", tag);
-            }
-            if let Some(token) = bearer {
-                request = request.header("authorization", format!("Bearer {token}"));
-            }
-            request.send().await.unwrap()
+    let get = |caller: Caller<'_>, if_none_match: Option<&str>| {
+        let mut request = caller.get().query(&[("query", r#"{ municipality(code: "GM0772") { website version } }"#)]);
+        if let Some(tag) = if_none_match {
+            request = request.header("if-none-match", tag);
         }
+        async move { request.send().await.unwrap() }
     };
-    let first = get(None, None).await;
+    let first = get(app.anonymous(), None).await;
     assert_eq!(first.status(), 200);
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
     assert!(etag.starts_with("W/\""), "{etag}");
-    assert_eq!(first.headers()["cache-control"], format!("public, max-age={}", common::CACHE_MAX_AGE.as_secs()));
+    assert_eq!(first.headers()["cache-control"], format!("public, max-age={}", CACHE_MAX_AGE.as_secs()));
     assert_eq!(first.headers()["vary"], "Authorization", "shared caches key on the token");
-    let star = get(Some("*".to_owned()), None).await;
+    let star = get(app.anonymous(), Some("*")).await;
     assert_eq!(star.status(), 200, "If-None-Match: * is not honoured");
 
     let statements = app.statements().await;
-    let again = get(Some(etag.clone()), None).await;
+    let again = get(app.anonymous(), Some(&etag)).await;
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"], etag.as_str());
     assert_eq!(app.statements().await - statements, 1, "only the registry version was read, the query did not run");
 
-    set_website(&app, &token(None), "GM0772", "https://www.eindhoven.nl").await;
-    let changed = get(Some(etag.clone()), None).await;
+    set_website(&app, "GM0772", "https://www.eindhoven.nl").await;
+    let changed = get(app.anonymous(), Some(&etag)).await;
     assert_eq!(changed.status(), 200, "the registry changed, so the ETag no longer matches");
     assert_ne!(changed.headers()["etag"], etag.as_str());
     let body: Value = changed.json().await.unwrap();
     assert_eq!(body["data"]["municipality"]["website"], "https://www.eindhoven.nl");
 
-    let with_token = get(None, Some(token(Some("GM0772")))).await;
+    let with_token = get(app.as_municipality("GM0772"), None).await;
     assert_eq!(with_token.status(), 200);
     assert_eq!(with_token.headers()["cache-control"], "private, no-store", "never shared-cacheable with a token");
 
-    let (status, _) = app.send(Some(&format!("Bearer {}", token(None))), r#"mutation { roleEnd(input: {code: "RL00002", expectedVersion: 1, validTo: "2030-01-01"}) { userErrors { code } } }"#, json!({})).await;
-    assert_eq!(status, 200);
-    let response =
-        app.client.post(app.url("/graphql")).json(&json!({ "query": "{ registryVersion }" })).send().await.unwrap();
+    let role_end = json!({ "code": "RL00002", "expectedVersion": 1, "validTo": "2030-01-01" });
+    let reply = app.as_operator().mutate("roleEnd", role_end).await;
+    assert!(reply.body["data"].is_object(), "the mutation answered 200: {reply}");
+    let response = app.anonymous().post_request(&json!({ "query": "{ registryVersion }" })).send().await.unwrap();
     assert!(response.headers().contains_key("etag"), "POSTed queries carry an ETag too");
 }
 
@@ -287,21 +265,13 @@ async fn automatic_persisted_queries_run_by_hash_over_get_but_never_a_mutation()
     let query = r#"{ region(code: "JZ39") { name } }"#;
     let hash = hex::encode(Sha256::digest(query.as_bytes()));
     let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } }).to_string();
-    let by_hash = || app.client.get(app.url("/graphql")).query(&[("extensions", extensions.as_str())]).send();
+    let by_hash = || app.anonymous().get().query(&[("extensions", extensions.as_str())]).send();
 
     let unknown: Value = by_hash().await.unwrap().json().await.unwrap();
     assert_eq!(unknown["errors"][0]["message"], "PersistedQueryNotFound", "{unknown}");
 
-    let registered: Value = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&json!({ "query": query, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let register = json!({ "query": query, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
+    let (_, registered) = app.anonymous().send_body(&register).await;
     assert_eq!(registered["data"]["region"]["name"], "Zuidoost-Brabant");
     let response = by_hash().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -314,64 +284,50 @@ async fn automatic_persisted_queries_run_by_hash_over_get_but_never_a_mutation()
         r#"mutation { careFormCreate(input: {code: "APQ-TEST", name: "x", nameEn: "x"}) { userErrors { code } } }"#;
     let mutation_hash = hex::encode(Sha256::digest(mutation.as_bytes()));
     let mutation_extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": mutation_hash } });
-    let stored: Value = app
-        .client
-        .post(app.url("/graphql"))
-        .header("authorization", format!("Bearer {}", token(None)))
-        .json(&json!({ "query": mutation, "variables": { "code": "APQ-STORED" }, "extensions": mutation_extensions }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let store = json!({ "query": mutation, "variables": { "code": "APQ-STORED" }, "extensions": mutation_extensions });
+    let (_, stored) = app.as_operator().send_body(&store).await;
     assert_eq!(stored["data"]["careFormCreate"]["userErrors"], json!([]), "{stored}");
     let audit = app.audit_count().await;
     let over_get = app
-        .client
-        .get(app.url("/graphql"))
-        .header("authorization", format!("Bearer {}", token(None)))
+        .as_operator()
+        .get()
         .query(&[("extensions", mutation_extensions.to_string().as_str()), ("variables", r#"{"code":"APQ-OVER-GET"}"#)])
         .send()
         .await
         .unwrap();
     assert_eq!(over_get.status(), 405);
     assert_eq!(app.audit_count().await, audit, "nothing was written");
-    assert!(app.query(r#"{ careForm(code: "APQ-OVER-GET") { code } }"#, json!({})).await["careForm"].is_null());
+    assert!(app.query(r#"{ careForm(code: "APQ-OVER-GET") { code } }"#).await["careForm"].is_null());
 }
-
-const SYNC: &str = r#"mutation($input: MunicipalitySyncInput!) { municipalitySync(input: $input) {
-    changed municipality { version website accessPoint { name email phone } } userErrors { field code } } }"#;
 
 #[tokio::test]
 async fn syncing_the_same_entry_twice_changes_nothing_the_second_time() {
     let app = TestApp::spawn().await;
-    let eindhoven = token(Some("GM0772"));
+    let eindhoven = app.as_municipality("GM0772");
     let entry = json!({ "code": "GM0772", "website": "https://www.eindhoven.nl",
                         "accessPoint": { "name": "Toegang Jeugd", "email": "jeugd@eindhoven.nl", "phone": "14 040" } });
-    let first = app.post_as(&eindhoven, SYNC, json!({ "input": entry })).await["data"]["municipalitySync"].clone();
+    let first = eindhoven.mutate("municipalitySync", entry.clone()).await.payload;
     assert_eq!(first["changed"], true, "{first}");
     assert_eq!(first["municipality"]["version"], 2);
-    let (audit, version) =
-        (app.audit_count().await, app.query("{ registryVersion }", json!({})).await["registryVersion"].clone());
+    let (audit, version) = (app.audit_count().await, app.query("{ registryVersion }").await["registryVersion"].clone());
 
-    let second = app.post_as(&eindhoven, SYNC, json!({ "input": entry })).await["data"]["municipalitySync"].clone();
+    let second = eindhoven.mutate("municipalitySync", entry.clone()).await.payload;
     assert_eq!(second["changed"], false, "{second}");
     assert_eq!(second["municipality"]["version"], 2, "no new version");
     assert_eq!(second["userErrors"], json!([]));
     assert_eq!(app.audit_count().await, audit, "no audit record");
-    assert_eq!(app.query("{ registryVersion }", json!({})).await["registryVersion"], version, "no feed entry");
+    assert_eq!(app.query("{ registryVersion }").await["registryVersion"], version, "no feed entry");
 
     // A whole entry: what is left out is cleared, and that is a change.
-    let third = app
-        .post_as(&eindhoven, SYNC, json!({ "input": { "code": "GM0772", "website": "https://www.eindhoven.nl" } }))
-        .await["data"]["municipalitySync"]
-        .clone();
+    let third = eindhoven
+        .mutate("municipalitySync", json!({ "code": "GM0772", "website": "https://www.eindhoven.nl" }))
+        .await
+        .payload;
     assert_eq!(third["changed"], true);
     assert!(third["municipality"]["accessPoint"].is_null());
 
-    let other = app.post_as(&token(Some("GM0014")), SYNC, json!({ "input": entry })).await;
-    assert_eq!(other["errors"][0]["extensions"]["code"], "FORBIDDEN");
-    let invalid = app.post_as(&eindhoven, SYNC, json!({ "input": { "code": "GM0772", "website": "nope" } })).await;
-    assert_eq!(invalid["data"]["municipalitySync"]["userErrors"][0]["field"], json!(["website"]));
+    let other = app.as_municipality("GM0014").mutate("municipalitySync", entry).await;
+    assert_eq!(other.error_code(), "FORBIDDEN");
+    let invalid = eindhoven.mutate("municipalitySync", json!({ "code": "GM0772", "website": "nope" })).await;
+    assert_eq!(invalid.payload["userErrors"][0]["field"], json!(["website"]));
 }

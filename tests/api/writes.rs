@@ -1,12 +1,11 @@
 //! Writes over real HTTP: the authorisation matrix, input validation,
 //! optimistic concurrency, idempotent retries and a municipal merger.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::{TestApp, token};
 use serde_json::{Value, json};
+
+use crate::helpers::{Caller, TestApp, bad_authorizations, codes, mutation_document, payload_object};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Expect {
@@ -18,7 +17,7 @@ use Expect::*;
 
 /// The callers of the matrix, in the order they try.
 #[derive(Debug, Clone, Copy)]
-enum Caller {
+enum Who {
     Anonymous,
     BadToken,
     Other,
@@ -27,12 +26,10 @@ enum Caller {
     Operator,
 }
 
-/// One mutation of the matrix: its document, how to build its input for
-/// attempt `n` given the object's current version, and who may run it.
+/// One mutation of the matrix: how to build its input for attempt `n`
+/// given the object's current version, and who may run it.
 struct Case {
     mutation: &'static str,
-    object: &'static str,
-    document: &'static str,
     /// Query returning `{ version }` of the object under `data.o`, if it exists before.
     version_query: Option<&'static str>,
     input: fn(usize, i64) -> Value,
@@ -50,18 +47,10 @@ const OPERATOR_ONLY: [Expect; 6] = [Unauthenticated, Unauthenticated, Forbidden,
 const LEAD_AND_OPERATOR: [Expect; 6] = [Unauthenticated, Unauthenticated, Forbidden, Forbidden, Allowed, Allowed];
 const ITSELF_AND_OPERATOR: [Expect; 6] = [Unauthenticated, Unauthenticated, Forbidden, Allowed, Forbidden, Allowed];
 
-fn document(mutation: &str, input_type: &str, object: &str) -> String {
-    format!(
-        "mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ {object} {{ code version }} userErrors {{ field message code }} replayed }} }}"
-    )
-}
-
 fn cases() -> Vec<Case> {
     vec![
         Case {
             mutation: "municipalityUpdate",
-            object: "municipality",
-            document: "MunicipalityUpdateInput",
             version_query: Some(r#"{ o: municipality(code: "GM0753") { version } }"#),
             input: |n, v| json!({ "code": "GM0753", "expectedVersion": v, "website": format!("https://www.best.nl/{n}") }),
             other: "GM0794",
@@ -71,8 +60,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "roleAssign",
-            object: "role",
-            document: "RoleAssignInput",
             version_query: None,
             input: |n, _| {
                 let care_form = ["CRISIS", "VERSLAVINGSZORG", "LANGDURIG-VERBLIJF"][n % 3];
@@ -86,8 +73,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "roleEnd",
-            object: "role",
-            document: "EndInput",
             version_query: Some(r#"{ o: role(code: "RL00002") { version } }"#),
             input: |n, v| json!({ "code": "RL00002", "expectedVersion": v, "validTo": format!("{}-01-01", 2040 - n) }),
             other: "GM0794",
@@ -97,8 +82,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "cooperationCreate",
-            object: "cooperation",
-            document: "CooperationCreateInput",
             version_query: None,
             input: |n, _| {
                 json!({ "code": format!("NEW-COOPERATION-{n}"), "name": "Nieuwe samenwerking", "scale": "SUBREGIONAL",
@@ -111,8 +94,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "cooperationUpdate",
-            object: "cooperation",
-            document: "CooperationUpdateInput",
             version_query: Some(r#"{ o: cooperation(code: "SAMEN-VOOR-JEUGD") { version } }"#),
             input: |n, v| json!({ "code": "SAMEN-VOOR-JEUGD", "expectedVersion": v, "description": format!("Beschrijving {n}") }),
             other: "GM0794",
@@ -122,8 +103,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "cooperationEnd",
-            object: "cooperation",
-            document: "EndInput",
             version_query: Some(r#"{ o: cooperation(code: "SAMEN-VOOR-JEUGD") { version } }"#),
             input: |n, v| json!({ "code": "SAMEN-VOOR-JEUGD", "expectedVersion": v, "validTo": format!("{}-01-01", 2040 - n) }),
             other: "GM0794",
@@ -133,8 +112,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "cooperationMembersSet",
-            object: "cooperation",
-            document: "CooperationMembersSetInput",
             version_query: Some(r#"{ o: cooperation(code: "SAMEN-VOOR-JEUGD") { version } }"#),
             input: |n, v| {
                 let mut members = vec![
@@ -150,8 +127,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "frameworkContractCreate",
-            object: "frameworkContract",
-            document: "FrameworkContractCreateInput",
             version_query: None,
             input: |n, _| {
                 json!({ "code": format!("EINDHOVEN-CONTRACT-{n}"), "title": "Regionaal contract", "scale": "REGIONAL",
@@ -165,8 +140,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "frameworkContractUpdate",
-            object: "frameworkContract",
-            document: "FrameworkContractUpdateInput",
             version_query: Some(r#"{ o: frameworkContract(code: "EINDHOVEN-BASE") { version } }"#),
             input: |n, v| json!({ "code": "EINDHOVEN-BASE", "expectedVersion": v, "title": format!("Contract {n}") }),
             other: OTHER,
@@ -176,8 +149,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "frameworkContractEnd",
-            object: "frameworkContract",
-            document: "EndInput",
             version_query: Some(r#"{ o: frameworkContract(code: "EINDHOVEN-BASE") { version } }"#),
             input: |n, v| json!({ "code": "EINDHOVEN-BASE", "expectedVersion": v, "validTo": format!("{}-01-01", 2040 - n) }),
             other: OTHER,
@@ -187,8 +158,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "frameworkContractPartiesSet",
-            object: "frameworkContract",
-            document: "FrameworkContractPartiesSetInput",
             version_query: Some(r#"{ o: frameworkContract(code: "EINDHOVEN-BASE") { version } }"#),
             input: |n, v| json!({ "code": "EINDHOVEN-BASE", "expectedVersion": v, "regionCodes": if n % 2 == 0 { vec!["JZ39"] } else { vec!["JZ39", "JZ33"] } }),
             other: OTHER,
@@ -198,8 +167,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "membershipChange",
-            object: "municipality",
-            document: "MembershipChangeInput",
             version_query: Some(r#"{ o: municipality(code: "GM0753") { version } }"#),
             input: |n, v| json!({ "municipalityCode": "GM0753", "expectedVersion": v, "regionCode": "JZ35", "validFrom": format!("{}-01-01", 2030 + n) }),
             other: OTHER,
@@ -209,8 +176,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "municipalityMerge",
-            object: "municipality",
-            document: "MunicipalityMergeInput",
             version_query: None,
             input: |n, _| {
                 json!({ "municipalityCodes": ["GM1724", "GM1728"], "successorCode": format!("GM99{n:02}"),
@@ -223,8 +188,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "providerCreate",
-            object: "provider",
-            document: "ProviderCreateInput",
             version_query: None,
             input: |n, _| json!({ "code": format!("NIEUWE-AANBIEDER-{n}"), "name": "Nieuwe aanbieder" }),
             other: OTHER,
@@ -234,8 +197,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "providerUpdate",
-            object: "provider",
-            document: "ProviderUpdateInput",
             version_query: Some(r#"{ o: provider(code: "BJ-BRABANT") { version } }"#),
             input: |n, v| json!({ "code": "BJ-BRABANT", "expectedVersion": v, "website": format!("https://www.example.nl/{n}") }),
             other: OTHER,
@@ -245,8 +206,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "careFormCreate",
-            object: "careForm",
-            document: "CareFormCreateInput",
             version_query: None,
             input: |n, _| json!({ "code": format!("NIEUWE-ZORGVORM-{n}"), "name": "Nieuwe zorgvorm", "nameEn": "New care form" }),
             other: OTHER,
@@ -256,8 +215,6 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mutation: "careFormUpdate",
-            object: "careForm",
-            document: "CareFormUpdateInput",
             version_query: Some(r#"{ o: careForm(code: "CRISIS") { version } }"#),
             input: |n, v| json!({ "code": "CRISIS", "expectedVersion": v, "description": format!("Beschrijving {n}") }),
             other: OTHER,
@@ -270,20 +227,15 @@ fn cases() -> Vec<Case> {
 
 /// A contract awarded by Eindhoven, for the contract cases.
 async fn create_base_contract(app: &TestApp) {
-    let body = app
-        .post_as(
-            &token(None),
-            &document("frameworkContractCreate", "FrameworkContractCreateInput", "frameworkContract"),
-            json!({ "input": { "code": "EINDHOVEN-BASE", "title": "Basiscontract", "scale": "REGIONAL",
-                               "contractingAuthorityCode": "GM0772", "partyRegionCodes": ["JZ39"] } }),
-        )
-        .await;
-    assert_eq!(body["data"]["frameworkContractCreate"]["userErrors"], json!([]), "{body}");
+    let input = json!({ "code": "EINDHOVEN-BASE", "title": "Basiscontract", "scale": "REGIONAL",
+                        "contractingAuthorityCode": "GM0772", "partyRegionCodes": ["JZ39"] });
+    app.as_operator().mutate_ok("frameworkContractCreate", input).await;
 }
 
+/// The version of a case's object (0 when it does not exist before).
 async fn version(app: &TestApp, query: Option<&str>) -> i64 {
     match query {
-        Some(q) => app.query(q, json!({})).await["o"]["version"].as_i64().unwrap_or(0),
+        Some(query) => app.version(query).await,
         None => 0,
     }
 }
@@ -293,34 +245,34 @@ async fn every_mutation_is_allowed_exactly_for_who_the_policy_names() {
     let app = TestApp::spawn().await;
     create_base_contract(&app).await;
     for case in cases() {
-        let document = document(case.mutation, case.document, case.object);
-        let callers =
-            [Caller::Anonymous, Caller::BadToken, Caller::Other, Caller::Itself, Caller::Lead, Caller::Operator];
+        let document = mutation_document(case.mutation);
+        let object = payload_object(case.mutation);
+        let everyone = [Who::Anonymous, Who::BadToken, Who::Other, Who::Itself, Who::Lead, Who::Operator];
         // Every bad-token variant is tried against every mutation.
-        let mut attempts: Vec<(Caller, Expect, Option<String>)> = Vec::new();
-        for (caller, expect) in callers.into_iter().zip(case.expect) {
-            let authorizations = match caller {
-                Caller::Anonymous => vec![None],
-                Caller::BadToken => common::bad_authorizations().into_iter().map(Some).collect(),
-                Caller::Other => vec![Some(format!("Bearer {}", token(Some(case.other))))],
-                Caller::Itself => vec![Some(format!("Bearer {}", token(Some(case.itself))))],
-                Caller::Lead => vec![Some(format!("Bearer {}", token(Some(case.lead))))],
-                Caller::Operator => vec![Some(format!("Bearer {}", token(None)))],
+        let mut attempts: Vec<(Who, Expect, Caller)> = Vec::new();
+        for (who, expect) in everyone.into_iter().zip(case.expect) {
+            let callers = match who {
+                Who::Anonymous => vec![app.anonymous()],
+                Who::BadToken => bad_authorizations().iter().map(|header| app.caller(Some(header))).collect(),
+                Who::Other => vec![app.as_municipality(case.other)],
+                Who::Itself => vec![app.as_municipality(case.itself)],
+                Who::Lead => vec![app.as_municipality(case.lead)],
+                Who::Operator => vec![app.as_operator()],
             };
-            attempts.extend(authorizations.into_iter().map(|a| (caller, expect, a)));
+            attempts.extend(callers.into_iter().map(|caller| (who, expect, caller)));
         }
-        for (attempt, (caller, expect, authorization)) in attempts.into_iter().enumerate() {
+        for (attempt, (who, expect, caller)) in attempts.into_iter().enumerate() {
             let before_version = version(&app, case.version_query).await;
             let before_audit = app.audit_count().await;
             let input = (case.input)(attempt, before_version);
-            let (status, body) = app.send(authorization.as_deref(), &document, json!({ "input": input })).await;
-            let what = format!("{} by {caller:?}: {body}", case.mutation);
+            let (status, body) = caller.send(&document, json!({ "input": input })).await;
+            let what = format!("{} by {who:?}: {body}", case.mutation);
             match expect {
                 Allowed => {
                     assert_eq!(status, 200, "{what}");
                     assert!(body.get("errors").is_none(), "{what}");
                     assert_eq!(body["data"][case.mutation]["userErrors"], json!([]), "{what}");
-                    assert!(body["data"][case.mutation][case.object]["code"].is_string(), "{what}");
+                    assert!(body["data"][case.mutation][object]["code"].is_string(), "{what}");
                     assert!(app.audit_count().await > before_audit, "{what}: audited");
                     if case.version_query.is_some() {
                         assert_eq!(version(&app, case.version_query).await, before_version + 1, "{what}");
@@ -337,27 +289,21 @@ async fn every_mutation_is_allowed_exactly_for_who_the_policy_names() {
         }
     }
     // A municipality never changes a national contract, even one it awards.
-    let create = document("frameworkContractCreate", "FrameworkContractCreateInput", "frameworkContract");
-    let national = json!({ "input": { "code": "NATIONAL-BY-EINDHOVEN", "title": "t", "scale": "NATIONAL", "contractingAuthorityCode": "GM0772" } });
-    let body = app.post_as(&token(Some("GM0772")), &create, national.clone()).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
-    let body = app.post_as(&token(None), &create, national).await;
-    assert_eq!(body["data"]["frameworkContractCreate"]["userErrors"], json!([]), "{body}");
-    let body = app
-        .post_as(
-            &token(Some("GM0772")),
-            &document("frameworkContractUpdate", "FrameworkContractUpdateInput", "frameworkContract"),
-            json!({ "input": { "code": "NATIONAL-BY-EINDHOVEN", "expectedVersion": 1, "title": "x" } }),
-        )
-        .await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    let eindhoven = app.as_municipality("GM0772");
+    let national = json!({ "code": "NATIONAL-BY-EINDHOVEN", "title": "t", "scale": "NATIONAL", "contractingAuthorityCode": "GM0772" });
+    let reply = eindhoven.mutate("frameworkContractCreate", national.clone()).await;
+    assert_eq!(reply.error_code(), "FORBIDDEN", "{reply}");
+    let reply = app.as_operator().mutate("frameworkContractCreate", national).await;
+    assert_eq!(reply.payload["userErrors"], json!([]), "{reply}");
+    let update = json!({ "code": "NATIONAL-BY-EINDHOVEN", "expectedVersion": 1, "title": "x" });
+    let reply = eindhoven.mutate("frameworkContractUpdate", update).await;
+    assert_eq!(reply.error_code(), "FORBIDDEN", "{reply}");
 }
 
 #[tokio::test]
 async fn a_lead_cannot_make_itself_lead_of_something_else() {
     let app = TestApp::spawn().await;
-    let eindhoven = token(Some("GM0772"));
-    let assign = document("roleAssign", "RoleAssignInput", "role");
+    let eindhoven = app.as_municipality("GM0772");
     for input in [
         // Lead of another region through a role that also names its own cooperation.
         json!({ "kind": "LEAD_MUNICIPALITY", "holderCode": "GM0772", "cooperationCode": "SAMEN-VOOR-JEUGD", "regionCode": "JZ33", "validFrom": "2026-01-01" }),
@@ -366,346 +312,283 @@ async fn a_lead_cannot_make_itself_lead_of_something_else() {
         // A role for a cooperation it does not lead.
         json!({ "kind": "CONTRACT_MANAGER", "holderCode": "GM0772", "cooperationCode": "JENS", "validFrom": "2026-01-01" }),
     ] {
-        let body = app.post_as(&eindhoven, &assign, json!({ "input": input })).await;
-        assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{input}: {body}");
+        let reply = eindhoven.mutate("roleAssign", input.clone()).await;
+        assert_eq!(reply.error_code(), "FORBIDDEN", "{input}: {reply}");
     }
     assert_eq!(app.audit_count().await, 0);
 }
 
-const UPDATE: &str = r#"mutation($input: MunicipalityUpdateInput!) { municipalityUpdate(input: $input) {
-    clientMutationId replayed municipality { code version website accessPoint { name phone email website address } }
-    userErrors { field message code } } }"#;
-
 #[tokio::test]
 async fn bad_input_is_refused_field_by_field_and_writes_nothing() {
     let app = TestApp::spawn().await;
-    let eindhoven = token(Some("GM0772"));
-    let operator = token(None);
+    let eindhoven = app.as_municipality("GM0772");
+    let operator = app.as_operator();
     let long = "x".repeat(301);
-    let cases: Vec<(&str, Value, Value, &str)> = vec![
+    let cases: Vec<(Value, Value, &str)> = vec![
+        (json!({ "code": "GM0772", "expectedVersion": 1, "website": "not a url" }), json!(["website"]), "INVALID"),
         (
-            UPDATE,
-            json!({ "code": "GM0772", "expectedVersion": 1, "website": "not a url" }),
-            json!(["website"]),
-            "INVALID",
-        ),
-        (
-            UPDATE,
             json!({ "code": "GM0772", "expectedVersion": 1, "website": "ftp://eindhoven.nl" }),
             json!(["website"]),
             "INVALID",
         ),
         (
-            UPDATE,
             json!({ "code": "GM0772", "expectedVersion": 1, "accessPoint": { "email": "jeugd@" } }),
             json!(["accessPoint", "email"]),
             "INVALID",
         ),
         (
-            UPDATE,
             json!({ "code": "GM0772", "expectedVersion": 1, "accessPoint": { "phone": "call us" } }),
             json!(["accessPoint", "phone"]),
             "INVALID",
         ),
         (
-            UPDATE,
             json!({ "code": "GM0772", "expectedVersion": 1, "accessPoint": { "phone": "12" } }),
             json!(["accessPoint", "phone"]),
             "INVALID",
         ),
         (
-            UPDATE,
             json!({ "code": "GM0772", "expectedVersion": 1, "accessPoint": { "address": long } }),
             json!(["accessPoint", "address"]),
             "INVALID",
         ),
         (
-            UPDATE,
             json!({ "code": "GM0772", "expectedVersion": 1, "accessPoint": { "name": "  " } }),
             json!(["accessPoint", "name"]),
             "INVALID",
         ),
         (
-            UPDATE,
             json!({ "code": "GM0772", "expectedVersion": 7, "website": "https://www.eindhoven.nl" }),
             json!(["expectedVersion"]),
             "CONFLICT",
         ),
     ];
     let before = app.audit_count().await;
-    for (document, input, field, code) in cases {
-        let body = app.post_as(&eindhoven, document, json!({ "input": input })).await;
-        let errors = &body["data"]["municipalityUpdate"]["userErrors"];
-        assert_eq!(errors[0]["field"], field, "{input}: {body}");
-        assert_eq!(errors[0]["code"], code, "{input}: {body}");
-        assert!(body["data"]["municipalityUpdate"]["municipality"].is_null());
+    for (input, field, code) in cases {
+        let reply = eindhoven.mutate("municipalityUpdate", input.clone()).await;
+        let errors = &reply.payload["userErrors"];
+        assert_eq!(errors[0]["field"], field, "{input}: {reply}");
+        assert_eq!(errors[0]["code"], code, "{input}: {reply}");
+        assert!(reply.payload["municipality"].is_null());
     }
 
-    let doc = |m: &str, t: &str, o: &str| document(m, t, o);
-    let operator_cases: Vec<(String, &str, Value, Value, &str)> = vec![
+    let operator_cases: Vec<(&str, Value, Value, &str)> = vec![
         (
-            doc("roleAssign", "RoleAssignInput", "role"),
             "roleAssign",
             json!({ "kind": "LEAD_MUNICIPALITY", "holderCode": "GM0772", "cooperationCode": "SAMEN-VOOR-JEUGD", "validFrom": "2026-01-01", "validTo": "2025-01-01" }),
             json!(["validTo"]),
             "INVALID",
         ),
         (
-            doc("roleAssign", "RoleAssignInput", "role"),
             "roleAssign",
             json!({ "kind": "LEAD_MUNICIPALITY", "holderCode": "GM9999", "cooperationCode": "SAMEN-VOOR-JEUGD", "validFrom": "2026-01-01" }),
             json!(["holderCode"]),
             "NOT_FOUND",
         ),
         (
-            doc("roleAssign", "RoleAssignInput", "role"),
             "roleAssign",
             json!({ "kind": "LEAD_MUNICIPALITY", "holderCode": "Eindhoven", "cooperationCode": "SAMEN-VOOR-JEUGD", "validFrom": "2026-01-01" }),
             json!(["holderCode"]),
             "INVALID",
         ),
         (
-            doc("roleAssign", "RoleAssignInput", "role"),
             "roleAssign",
             json!({ "kind": "PURCHASING_ORGANISATION", "holderCode": "GM0753", "cooperationCode": "SAMEN-VOOR-JEUGD", "validFrom": "2026-01-01" }),
             json!(["validFrom"]),
             "OVERLAP",
         ),
         (
-            doc("roleAssign", "RoleAssignInput", "role"),
             "roleAssign",
             json!({ "kind": "LEAD_MUNICIPALITY", "holderCode": "GM0772", "validFrom": "2026-01-01" }),
             json!(["regionCode"]),
             "INVALID",
         ),
         (
-            doc("roleEnd", "EndInput", "role"),
             "roleEnd",
             json!({ "code": "RL00001", "expectedVersion": 1, "validTo": "2017-01-01" }),
             json!(["validTo"]),
             "INVALID",
         ),
         (
-            doc("cooperationCreate", "CooperationCreateInput", "cooperation"),
             "cooperationCreate",
             json!({ "code": "samen voor jeugd", "name": "x", "scale": "REGIONAL" }),
             json!(["code"]),
             "INVALID",
         ),
         (
-            doc("cooperationCreate", "CooperationCreateInput", "cooperation"),
             "cooperationCreate",
             json!({ "code": "SAMEN-VOOR-JEUGD", "name": "x", "scale": "REGIONAL" }),
             json!(["code"]),
             "CONFLICT",
         ),
         (
-            doc("cooperationCreate", "CooperationCreateInput", "cooperation"),
             "cooperationCreate",
             json!({ "code": "NIEUW", "name": "x", "scale": "REGIONAL", "municipalityCodes": ["GM0000"] }),
             json!(["municipalityCodes"]),
             "NOT_FOUND",
         ),
         (
-            doc("cooperationUpdate", "CooperationUpdateInput", "cooperation"),
             "cooperationUpdate",
             json!({ "code": "SAMEN-VOOR-JEUGD", "expectedVersion": 1, "name": "y".repeat(201) }),
             json!(["name"]),
             "INVALID",
         ),
         (
-            doc("cooperationUpdate", "CooperationUpdateInput", "cooperation"),
             "cooperationUpdate",
             json!({ "code": "NOPE", "expectedVersion": 1, "name": "y" }),
             json!(["code"]),
             "NOT_FOUND",
         ),
         (
-            doc("frameworkContractCreate", "FrameworkContractCreateInput", "frameworkContract"),
             "frameworkContractCreate",
             json!({ "code": "C-1", "title": "t", "scale": "REGIONAL", "validFrom": "2026-01-01", "validTo": "2026-01-01" }),
             json!(["validTo"]),
             "INVALID",
         ),
         (
-            doc("frameworkContractCreate", "FrameworkContractCreateInput", "frameworkContract"),
             "frameworkContractCreate",
             json!({ "code": "C-1", "title": "t", "scale": "REGIONAL", "careFormCodes": ["NOPE"] }),
             json!(["careFormCodes"]),
             "NOT_FOUND",
         ),
         (
-            doc("membershipChange", "MembershipChangeInput", "municipality"),
             "membershipChange",
             json!({ "municipalityCode": "GM0772", "expectedVersion": 1, "regionCode": "JZ39", "validFrom": "2027-01-01" }),
             json!(["regionCode"]),
             "INVALID",
         ),
         (
-            doc("membershipChange", "MembershipChangeInput", "municipality"),
             "membershipChange",
             json!({ "municipalityCode": "GM0772", "expectedVersion": 1, "regionCode": "JZ99", "validFrom": "2027-01-01" }),
             json!(["regionCode"]),
             "NOT_FOUND",
         ),
         (
-            doc("municipalityMerge", "MunicipalityMergeInput", "municipality"),
             "municipalityMerge",
             json!({ "municipalityCodes": ["GM0772"], "successorCode": "GM0772", "date": "2027-01-01" }),
             json!(["successorCode"]),
             "INVALID",
         ),
         (
-            doc("municipalityMerge", "MunicipalityMergeInput", "municipality"),
             "municipalityMerge",
             json!({ "municipalityCodes": ["GM0772"], "successorCode": "GM9990", "date": "2027-01-01" }),
             json!(["successorName"]),
             "INVALID",
         ),
         (
-            doc("providerCreate", "ProviderCreateInput", "provider"),
             "providerCreate",
             json!({ "code": "P-1", "name": "p", "website": "www.no-scheme.nl" }),
             json!(["website"]),
             "INVALID",
         ),
+        ("careFormCreate", json!({ "code": "CF-1", "name": "", "nameEn": "x" }), json!(["name"]), "INVALID"),
         (
-            doc("careFormCreate", "CareFormCreateInput", "careForm"),
-            "careFormCreate",
-            json!({ "code": "CF-1", "name": "", "nameEn": "x" }),
-            json!(["name"]),
-            "INVALID",
-        ),
-        (
-            doc("careFormUpdate", "CareFormUpdateInput", "careForm"),
             "careFormUpdate",
             json!({ "code": "CRISIS", "expectedVersion": 1, "nameEn": " " }),
             json!(["nameEn"]),
             "INVALID",
         ),
         (
-            doc("careFormUpdate", "CareFormUpdateInput", "careForm"),
             "careFormUpdate",
             json!({ "code": "CRISIS", "expectedVersion": 5, "nameEn": "Crisis" }),
             json!(["expectedVersion"]),
             "CONFLICT",
         ),
         (
-            doc("providerUpdate", "ProviderUpdateInput", "provider"),
             "providerUpdate",
             json!({ "code": "BJ-BRABANT", "expectedVersion": 1, "website": "mailto:x@y.nl" }),
             json!(["website"]),
             "INVALID",
         ),
         (
-            doc("roleAssign", "RoleAssignInput", "role"),
             "roleAssign",
             json!({ "kind": "CONTRACT_MANAGER", "holderCode": "GM0772", "cooperationCode": "JENS", "validFrom": "2026-01-01", "note": "n".repeat(2001) }),
             json!(["note"]),
             "INVALID",
         ),
         (
-            doc("roleAssign", "RoleAssignInput", "role"),
             "roleAssign",
             json!({ "kind": "CONTRACT_MANAGER", "holderCode": "JZ39", "cooperationCode": "JENS", "validFrom": "2026-01-01" }),
             json!(["holderCode"]),
             "INVALID",
         ),
         (
-            doc("cooperationEnd", "EndInput", "cooperation"),
             "cooperationEnd",
             json!({ "code": "JENS", "expectedVersion": 3, "validTo": "2030-01-01" }),
             json!(["expectedVersion"]),
             "CONFLICT",
         ),
         (
-            doc("cooperationMembersSet", "CooperationMembersSetInput", "cooperation"),
             "cooperationMembersSet",
             json!({ "code": "JENS", "expectedVersion": 1, "regionCodes": ["JZ40"] }),
             json!(["regionCodes"]),
             "NOT_FOUND",
         ),
         (
-            doc("frameworkContractUpdate", "FrameworkContractUpdateInput", "frameworkContract"),
             "frameworkContractUpdate",
             json!({ "code": "VNG-GENDERKLINIEKEN", "expectedVersion": 1, "validFrom": "2026-01-01", "validTo": "2025-01-01" }),
             json!(["validTo"]),
             "INVALID",
         ),
         (
-            doc("frameworkContractEnd", "EndInput", "frameworkContract"),
             "frameworkContractEnd",
             json!({ "code": "NOPE", "expectedVersion": 1, "validTo": "2030-01-01" }),
             json!(["code"]),
             "NOT_FOUND",
         ),
         (
-            doc("frameworkContractPartiesSet", "FrameworkContractPartiesSetInput", "frameworkContract"),
             "frameworkContractPartiesSet",
             json!({ "code": "VNG-GENDERKLINIEKEN", "expectedVersion": 1, "regionCodes": ["JZ39", "JZ99"] }),
             json!(["regionCodes"]),
             "NOT_FOUND",
         ),
         (
-            doc("municipalityMerge", "MunicipalityMergeInput", "municipality"),
             "municipalityMerge",
             json!({ "municipalityCodes": [], "successorCode": "GM9990", "successorName": "x", "provinceCode": "PV30", "date": "2027-01-01" }),
             json!(["municipalityCodes"]),
             "INVALID",
         ),
         (
-            doc("municipalityMerge", "MunicipalityMergeInput", "municipality"),
             "municipalityMerge",
             json!({ "municipalityCodes": ["GM0772", "GM0014"], "successorCode": "GM9990", "successorName": "x", "provinceCode": "PV30", "date": "2027-01-01" }),
             json!(["regionCode"]),
             "INVALID",
         ),
     ];
-    for (document, mutation, input, field, code) in operator_cases {
-        let body = app.post_as(&operator, &document, json!({ "input": input })).await;
-        let errors = &body["data"][mutation]["userErrors"];
-        assert_eq!(errors[0]["field"], field, "{mutation} {input}: {body}");
-        assert_eq!(errors[0]["code"], code, "{mutation} {input}: {body}");
+    for (mutation, input, field, code) in operator_cases {
+        let reply = operator.mutate(mutation, input.clone()).await;
+        let errors = &reply.payload["userErrors"];
+        assert_eq!(errors[0]["field"], field, "{mutation} {input}: {reply}");
+        assert_eq!(errors[0]["code"], code, "{mutation} {input}: {reply}");
     }
     assert_eq!(app.audit_count().await, before, "refused input writes nothing");
 
     // A Date that is not a date is refused before it reaches the registry.
-    let body = app
-        .post_as(
-            &operator,
-            &document("roleEnd", "EndInput", "role"),
-            json!({ "input": { "code": "RL00001", "expectedVersion": 1, "validTo": "2026-13-01" } }),
-        )
-        .await;
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("YYYY-MM-DD"), "{body}");
+    let reply =
+        operator.mutate("roleEnd", json!({ "code": "RL00001", "expectedVersion": 1, "validTo": "2026-13-01" })).await;
+    assert!(reply.body["errors"][0]["message"].as_str().unwrap().contains("YYYY-MM-DD"), "{reply}");
 }
 
 #[tokio::test]
 async fn an_update_changes_only_what_it_names_and_is_audited_with_old_and_new_values() {
     let app = TestApp::spawn().await;
-    let eindhoven = token(Some("GM0772"));
+    let eindhoven = app.as_municipality("GM0772");
     let input = json!({ "code": "GM0772", "expectedVersion": 1, "website": "https://www.eindhoven.nl",
         "accessPoint": { "name": "Toegang Jeugd Eindhoven", "phone": "14 040", "email": "jeugd@eindhoven.nl", "address": "Stadhuisplein 10, Eindhoven" } });
-    let body = app.post_as(&eindhoven, UPDATE, json!({ "input": input })).await;
-    let municipality = &body["data"]["municipalityUpdate"]["municipality"];
-    assert_eq!(municipality["version"], 2, "{body}");
+    let reply = eindhoven.mutate("municipalityUpdate", input).await;
+    let municipality = &reply.payload["municipality"];
+    assert_eq!(municipality["version"], 2, "{reply}");
     assert_eq!(municipality["accessPoint"]["phone"], "14 040");
 
-    let body = app
-        .post_as(
-            &eindhoven,
-            UPDATE,
-            json!({ "input": { "code": "GM0772", "expectedVersion": 2, "accessPoint": { "phone": null } } }),
-        )
-        .await;
-    let municipality = &body["data"]["municipalityUpdate"]["municipality"];
+    let input = json!({ "code": "GM0772", "expectedVersion": 2, "accessPoint": { "phone": null } });
+    let reply = eindhoven.mutate("municipalityUpdate", input).await;
+    let municipality = &reply.payload["municipality"];
     assert_eq!(municipality["version"], 3);
     assert!(municipality["accessPoint"]["phone"].is_null(), "null clears");
     assert_eq!(municipality["accessPoint"]["email"], "jeugd@eindhoven.nl", "omitted stays");
     assert_eq!(municipality["website"], "https://www.eindhoven.nl");
 
     let query = r#"{ auditLog(filter: {objectCode: "GM0772"}) { totalCount nodes { actor subject mutation objectType objectCode versionBefore versionAfter changes { field old new } } } }"#;
-    let as_operator = app.post_as(&token(None), query, json!({})).await;
+    let as_operator = app.as_operator().post(query, json!({})).await;
     let records = as_operator["data"]["auditLog"]["nodes"].as_array().unwrap().clone();
     assert_eq!(records.len(), 2);
     assert_eq!(records[1]["actor"], "GM0772");
@@ -714,24 +597,24 @@ async fn an_update_changes_only_what_it_names_and_is_audited_with_old_and_new_va
     assert_eq!((records[1]["versionBefore"].clone(), records[1]["versionAfter"].clone()), (json!(2), json!(3)));
     assert_eq!(records[1]["changes"], json!([{ "field": "accessPoint.phone", "old": "14 040", "new": null }]));
 
-    let anonymous = app.query(query, json!({})).await;
+    let anonymous = app.query(query).await;
     assert_eq!(anonymous["auditLog"]["totalCount"], 2);
     assert!(anonymous["auditLog"]["nodes"][1]["subject"].is_null(), "only the operator sees sub");
-    let by_actor = app.query(r#"{ auditLog(filter: {actor: "OPERATOR"}) { totalCount } }"#, json!({})).await;
+    let by_actor = app.query(r#"{ auditLog(filter: {actor: "OPERATOR"}) { totalCount } }"#).await;
     assert_eq!(by_actor["auditLog"]["totalCount"], 0);
 }
 
 #[tokio::test]
 async fn twenty_concurrent_updates_with_one_version_give_one_winner() {
     let app = TestApp::spawn().await;
-    let eindhoven = token(Some("GM0772"));
+    let eindhoven = app.as_municipality("GM0772");
     let before = app.audit_count().await;
     let attempts = (0..20).map(|n| {
-        let (app, eindhoven) = (&app, &eindhoven);
+        let eindhoven = &eindhoven;
         async move {
             let input =
                 json!({ "code": "GM0772", "expectedVersion": 1, "website": format!("https://www.eindhoven.nl/{n}") });
-            (n, app.post_as(eindhoven, UPDATE, json!({ "input": input })).await)
+            (n, eindhoven.mutate("municipalityUpdate", input).await.body)
         }
     });
     // All twenty requests are in flight at once.
@@ -747,22 +630,19 @@ async fn twenty_concurrent_updates_with_one_version_give_one_winner() {
         assert_eq!(error["code"], "CONFLICT", "{body}");
         assert!(error["message"].as_str().unwrap().contains("current version 2"), "{body}");
     }
-    let now = app.query(r#"{ municipality(code: "GM0772") { version website } }"#, json!({})).await;
+    let now = app.query(r#"{ municipality(code: "GM0772") { version website } }"#).await;
     assert_eq!(now["municipality"]["version"], 2);
     assert_eq!(now["municipality"]["website"], format!("https://www.eindhoven.nl/{}", winners[0]));
     assert_eq!(app.audit_count().await, before + 1);
 
     // In sequence, each with the version it read: every update lands.
     for n in 0..5 {
-        let version =
-            app.query(r#"{ municipality(code: "GM0772") { version } }"#, json!({})).await["municipality"]["version"]
-                .clone();
+        let version = app.version(r#"{ o: municipality(code: "GM0772") { version } }"#).await;
         let input =
             json!({ "code": "GM0772", "expectedVersion": version, "accessPoint": { "name": format!("Toegang {n}") } });
-        let body = app.post_as(&eindhoven, UPDATE, json!({ "input": input })).await;
-        assert_eq!(body["data"]["municipalityUpdate"]["userErrors"], json!([]), "{body}");
+        eindhoven.mutate_ok("municipalityUpdate", input).await;
     }
-    let now = app.query(r#"{ municipality(code: "GM0772") { version accessPoint { name } } }"#, json!({})).await;
+    let now = app.query(r#"{ municipality(code: "GM0772") { version accessPoint { name } } }"#).await;
     assert_eq!(now["municipality"]["version"], 7);
     assert_eq!(now["municipality"]["accessPoint"]["name"], "Toegang 4");
     assert_eq!(app.audit_count().await, before + 6);
@@ -771,13 +651,13 @@ async fn twenty_concurrent_updates_with_one_version_give_one_winner() {
 #[tokio::test]
 async fn a_retry_with_the_same_client_mutation_id_writes_once() {
     let app = TestApp::spawn().await;
-    let eindhoven = token(Some("GM0772"));
+    let eindhoven = app.as_municipality("GM0772");
     let input = json!({ "code": "GM0772", "expectedVersion": 1, "website": "https://www.eindhoven.nl", "clientMutationId": "sync-2026-11-23-001" });
-    let first = app.post_as(&eindhoven, UPDATE, json!({ "input": input })).await;
-    assert_eq!(first["data"]["municipalityUpdate"]["replayed"], false);
+    let first = eindhoven.mutate("municipalityUpdate", input.clone()).await;
+    assert_eq!(first.payload["replayed"], false);
     let audit = app.audit_count().await;
-    let second = app.post_as(&eindhoven, UPDATE, json!({ "input": input })).await;
-    let payload = &second["data"]["municipalityUpdate"];
+    let second = eindhoven.mutate("municipalityUpdate", input.clone()).await;
+    let payload = &second.payload;
     assert_eq!(payload["replayed"], true, "{second}");
     assert_eq!(payload["userErrors"], json!([]), "a retry is not a version conflict");
     assert_eq!(payload["clientMutationId"], "sync-2026-11-23-001");
@@ -786,26 +666,19 @@ async fn a_retry_with_the_same_client_mutation_id_writes_once() {
 
     let mut changed = input.clone();
     changed["website"] = json!("https://www.eindhoven.nl/jeugd");
-    let reused = app.post_as(&eindhoven, UPDATE, json!({ "input": changed })).await;
-    assert_eq!(reused["data"]["municipalityUpdate"]["userErrors"][0]["field"], json!(["clientMutationId"]));
-    assert_eq!(reused["data"]["municipalityUpdate"]["userErrors"][0]["code"], "CONFLICT");
+    let reused = eindhoven.mutate("municipalityUpdate", changed).await;
+    assert_eq!(reused.payload["userErrors"][0]["field"], json!(["clientMutationId"]));
+    assert_eq!(reused.payload["userErrors"][0]["code"], "CONFLICT");
 }
 
 #[tokio::test]
 async fn a_merger_is_seen_through_as_of_the_day_before_and_the_day_after() {
     let app = TestApp::spawn().await;
-    let operator = token(None);
     // Eindhoven holds roles; Best is a member of Samen voor Jeugd, as is Eindhoven.
-    let body = app
-        .post_as(
-            &operator,
-            &document("municipalityMerge", "MunicipalityMergeInput", "municipality"),
-            json!({ "input": { "municipalityCodes": ["GM0772", "GM0753"], "successorCode": "GM9901",
-                               "successorName": "Groot-Eindhoven", "provinceCode": "PV30", "date": "2027-01-01" } }),
-        )
-        .await;
-    assert_eq!(body["data"]["municipalityMerge"]["userErrors"], json!([]), "{body}");
-    assert_eq!(body["data"]["municipalityMerge"]["municipality"]["code"], "GM9901");
+    let merge = json!({ "municipalityCodes": ["GM0772", "GM0753"], "successorCode": "GM9901",
+                        "successorName": "Groot-Eindhoven", "provinceCode": "PV30", "date": "2027-01-01" });
+    let payload = app.as_operator().mutate_ok("municipalityMerge", merge).await;
+    assert_eq!(payload["municipality"]["code"], "GM9901");
 
     let query = r#"query($d: Date!) {
         eindhoven: municipality(code: "GM0772", asOf: $d) { code region { code } rolesHeld { kind } }
@@ -813,34 +686,33 @@ async fn a_merger_is_seen_through_as_of_the_day_before_and_the_day_after() {
         region(code: "JZ39", asOf: $d) { municipalities { code } }
         samen: cooperation(code: "SAMEN-VOOR-JEUGD", asOf: $d) { memberMunicipalities { code } }
         total: municipalities(asOf: $d) { totalCount } }"#;
-    let before = app.query(query, json!({ "d": "2026-12-31" })).await;
+    let before = app.query_with(query, json!({ "d": "2026-12-31" })).await;
     assert_eq!(before["eindhoven"]["region"]["code"], "JZ39");
     assert_eq!(before["eindhoven"]["rolesHeld"].as_array().unwrap().len(), 6);
     assert!(before["successor"].is_null());
     assert_eq!(before["region"]["municipalities"].as_array().unwrap().len(), 21);
     assert_eq!(before["total"]["totalCount"], 342);
 
-    let after = app.query(query, json!({ "d": "2027-01-01" })).await;
+    let after = app.query_with(query, json!({ "d": "2027-01-01" })).await;
     assert!(after["eindhoven"].is_null(), "Eindhoven has ended");
     assert_eq!(after["successor"]["name"], "Groot-Eindhoven");
     assert_eq!(after["successor"]["region"]["code"], "JZ39");
     assert_eq!(after["successor"]["rolesHeld"].as_array().unwrap().len(), 6, "the roles passed to the successor");
-    let members = common::codes(&after["region"]["municipalities"]);
+    let members = codes(&after["region"]["municipalities"]);
     assert_eq!(members.len(), 20);
     assert!(
         members.contains(&"GM9901".to_owned())
             && !members.contains(&"GM0772".to_owned())
             && !members.contains(&"GM0753".to_owned())
     );
-    let samen = common::codes(&after["samen"]["memberMunicipalities"]);
+    let samen = codes(&after["samen"]["memberMunicipalities"]);
     assert_eq!(samen.len(), 9);
     assert!(samen.contains(&"GM9901".to_owned()));
     assert_eq!(after["total"]["totalCount"], 341);
 
     // Every municipality is still in exactly one region on the day after.
-    let all = app
-        .query(r#"{ municipalities(first: 500, asOf: "2027-01-01") { nodes { code region { code } } } }"#, json!({}))
-        .await;
+    let all =
+        app.query(r#"{ municipalities(first: 500, asOf: "2027-01-01") { nodes { code region { code } } } }"#).await;
     for m in all["municipalities"]["nodes"].as_array().unwrap() {
         assert!(m["region"]["code"].is_string(), "{m}");
     }
@@ -849,22 +721,15 @@ async fn a_merger_is_seen_through_as_of_the_day_before_and_the_day_after() {
 #[tokio::test]
 async fn concurrent_retries_with_one_client_mutation_id_write_once() {
     let app = TestApp::spawn().await;
-    let operator = token(None);
-    let document = document("roleAssign", "RoleAssignInput", "role");
+    let operator = app.as_operator();
     let input = json!({ "kind": "CONTRACT_MANAGER", "holderCode": "GM0753", "cooperationCode": "SAMEN-VOOR-JEUGD",
                         "careFormCode": "CRISIS", "validFrom": "2026-01-01", "clientMutationId": "assign-once" });
     let before = app.audit_count().await;
-    let attempts = (0..5).map(|_| app.post_as(&operator, &document, json!({ "input": input })));
+    let attempts = (0..5).map(|_| operator.mutate_ok("roleAssign", input.clone()));
     let results = futures::future::join_all(attempts).await;
-    let codes: HashSet<String> = results
-        .iter()
-        .map(|body| {
-            assert_eq!(body["data"]["roleAssign"]["userErrors"], json!([]), "{body}");
-            body["data"]["roleAssign"]["role"]["code"].as_str().unwrap().to_owned()
-        })
-        .collect();
-    assert_eq!(codes.len(), 1, "every attempt answers with the same role: {results:?}");
-    let fresh = results.iter().filter(|b| b["data"]["roleAssign"]["replayed"] == false).count();
+    let roles: HashSet<&str> = results.iter().map(|payload| payload["role"]["code"].as_str().unwrap()).collect();
+    assert_eq!(roles.len(), 1, "every attempt answers with the same role: {results:?}");
+    let fresh = results.iter().filter(|payload| payload["replayed"] == false).count();
     assert_eq!(fresh, 1, "{results:?}");
     assert_eq!(app.audit_count().await, before + 1);
 }
@@ -872,16 +737,10 @@ async fn concurrent_retries_with_one_client_mutation_id_write_once() {
 #[tokio::test]
 async fn a_contract_update_that_only_changes_care_forms_is_audited_with_them() {
     let app = TestApp::spawn().await;
-    let body = app
-        .post_as(
-            &token(None),
-            &document("frameworkContractUpdate", "FrameworkContractUpdateInput", "frameworkContract"),
-            json!({ "input": { "code": "GELDERLAND-JEUGDBESCHERMING", "expectedVersion": 1, "careFormCodes": ["JEUGDBESCHERMING", "JEUGDRECLASSERING"] } }),
-        )
-        .await;
-    assert_eq!(body["data"]["frameworkContractUpdate"]["userErrors"], json!([]), "{body}");
+    let input = json!({ "code": "GELDERLAND-JEUGDBESCHERMING", "expectedVersion": 1, "careFormCodes": ["JEUGDBESCHERMING", "JEUGDRECLASSERING"] });
+    app.as_operator().mutate_ok("frameworkContractUpdate", input).await;
     let audit = app
-        .query(r#"{ auditLog(filter: {objectCode: "GELDERLAND-JEUGDBESCHERMING"}) { nodes { changes { field old new } } } }"#, json!({}))
+        .query(r#"{ auditLog(filter: {objectCode: "GELDERLAND-JEUGDBESCHERMING"}) { nodes { changes { field old new } } } }"#)
         .await;
     assert_eq!(
         audit["auditLog"]["nodes"][0]["changes"],

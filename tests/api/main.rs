@@ -1,0 +1,13 @@
+//! The integration tests, in one binary so that the seeded template database
+//! (see `helpers/database.rs`) is built once per run: every test talks HTTP to a real
+//! service on a copy of it, SQLite by default, PostgreSQL when
+//! `JEUGDREGIO_TEST_DATABASE_URL` names a server.
+
+mod auth;
+mod cli;
+mod helpers;
+mod read;
+mod readme;
+mod schema;
+mod sync;
+mod writes;
