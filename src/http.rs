@@ -318,11 +318,27 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Prometheus text format.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let body = format!(
+    let mut body = format!(
         "# HELP jeugdregio_sql_statements_total SQL statements sent to the database.\n\
          # TYPE jeugdregio_sql_statements_total counter\n\
          jeugdregio_sql_statements_total {}\n",
         state.statements.get()
     );
+    // The names the Prometheus client libraries use for the same figures.
+    for (field, name, help) in [
+        ("VmRSS", "process_resident_memory_bytes", "Resident memory size in bytes."),
+        ("VmHWM", "process_resident_memory_max_bytes", "Peak resident memory size in bytes."),
+    ] {
+        if let Some(kib) = process_status_kib(field) {
+            body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}\n", kib * 1024));
+        }
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+/// A `kB` figure of `/proc/self/status` (Linux only).
+fn process_status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with(field) && line[field.len()..].starts_with(':'))?;
+    line[field.len() + 1..].trim().trim_end_matches("kB").trim().parse().ok()
 }

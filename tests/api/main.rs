@@ -6,6 +6,7 @@
 mod auth;
 mod cli;
 mod helpers;
+mod limits;
 mod read;
 mod readme;
 mod schema;

@@ -136,7 +136,7 @@ async fn a_poller_resuming_from_its_cursor_sees_every_concurrent_change_exactly_
     }
 }
 
-async fn next_message(
+pub(crate) async fn next_message(
     socket: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
 ) -> Value {
     loop {
@@ -330,4 +330,64 @@ async fn syncing_the_same_entry_twice_changes_nothing_the_second_time() {
     assert_eq!(other.error_code(), "FORBIDDEN");
     let invalid = eindhoven.mutate("municipalitySync", json!({ "code": "GM0772", "website": "nope" })).await;
     assert_eq!(invalid.payload["userErrors"][0]["field"], json!(["website"]));
+}
+
+/// Every key of a JSON value, nested ones included.
+fn keys(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                into.push(key.clone());
+                keys(inner, into);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| keys(item, into)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_feed_and_the_audit_log_speak_the_schema_never_columns_or_ids() {
+    let app = TestApp::spawn().await;
+    let role = app
+        .as_operator()
+        .mutate_ok(
+            "roleAssign",
+            json!({ "kind": "CONTRACT_MANAGER", "holderCode": "GM0753", "cooperationCode": "SAMEN-VOOR-JEUGD",
+                    "careFormCode": "CRISIS", "validFrom": "2027-01-01" }),
+        )
+        .await;
+    let code = role["role"]["code"].as_str().unwrap().to_owned();
+    app.as_operator()
+        .mutate_ok(
+            "membershipChange",
+            json!({ "municipalityCode": "GM0753", "expectedVersion": 1,
+                                               "regionCode": "JZ18", "validFrom": "2027-01-01" }),
+        )
+        .await;
+    let data = app.query("{ changes { nodes { objectType code state } } }").await;
+    let nodes = data["changes"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 2, "{data}");
+    let state = &nodes[0]["state"];
+    assert_eq!(state["code"], code.as_str());
+    assert_eq!(state["holder"], "GM0753", "related objects by code: {state}");
+    assert_eq!(state["cooperation"], "SAMEN-VOOR-JEUGD");
+    assert_eq!(state["careForm"], "CRISIS");
+    assert_eq!(state["validFrom"], "2027-01-01");
+    let municipality = &nodes[1]["state"];
+    assert_eq!(municipality["province"], "PV30", "{municipality}");
+    let regions = municipality["regions"].as_array().unwrap();
+    assert_eq!(regions.last().unwrap()["region"], "JZ18", "{municipality}");
+    assert_eq!(regions.last().unwrap()["validFrom"], "2027-01-01", "{municipality}");
+    let mut all = Vec::new();
+    for node in nodes {
+        keys(&node["state"], &mut all);
+    }
+    let audit = app.query(r#"{ auditLog { nodes { changes { field } } } }"#).await;
+    for change in audit["auditLog"]["nodes"].as_array().unwrap().iter().flat_map(|n| n["changes"].as_array().unwrap()) {
+        all.extend(change["field"].as_str().unwrap().split('.').map(str::to_owned));
+    }
+    for key in &all {
+        assert!(key != "id" && !key.ends_with("_id") && !key.contains('_'), "{key:?} is not a schema field name");
+    }
 }

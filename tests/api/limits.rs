@@ -1,0 +1,203 @@
+//! What one request may cost (docs/limits.md): the cost model refuses
+//! requests whose work multiplies before they run, a result budget and a
+//! deadline stop what runs too long, the in-flight cap answers 503 at once,
+//! and subscriptions are capped and cost nothing while idle.
+
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, future::join_all};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::helpers::TestApp;
+use crate::sync::next_message;
+
+/// The portal query of the README: the whole registry in one request.
+const PORTAL: &str = r#"{ regions(first: 100) { totalCount nodes { code name
+    municipalities { code name province { code name } }
+    cooperations { code name scale instrument memberMunicipalities { code } memberRegions { code } }
+    roles { code kind holder { ... on Municipality { code name } ... on Region { code name } }
+            cooperation { code } careForm { code name } provider { code name } }
+    frameworkContracts { code title scale careForms { code name } contractingAuthority { name } } } } }"#;
+
+/// `regions → municipalities → region → municipalities → …`, `levels` lists and objects deep.
+fn chain(levels: usize) -> String {
+    let mut selection = "code".to_owned();
+    for level in 0..levels {
+        selection = if level % 2 == 0 {
+            format!("municipalities {{ code {selection} }}")
+        } else {
+            format!("region {{ code {selection} }}")
+        };
+    }
+    format!("regions {{ nodes {{ code {selection} }} }}")
+}
+
+fn aliased(times: usize, selection: &str) -> String {
+    format!("{{ {} }}", (0..times).map(|i| format!("a{i}: {selection}")).collect::<Vec<_>>().join(" "))
+}
+
+async fn metric(app: &TestApp, name: &str) -> u64 {
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("{name} on /metrics"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+const MB: u64 = 1024 * 1024;
+
+#[tokio::test]
+async fn the_portal_query_fits_the_budget_and_tells_its_cost() {
+    let app = TestApp::spawn().await;
+    let body = app.post(PORTAL, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let cost = &body["extensions"]["cost"];
+    let (requested, limit) = (cost["requested"].as_u64().unwrap(), cost["limit"].as_u64().unwrap());
+    assert_eq!(limit, jeugdregio::Limits::default().cost as u64);
+    assert!(requested * 2 <= limit, "the portal query needs room in the budget: {cost}");
+    assert!(cost["resolvedFields"].as_u64().unwrap() > 1000, "{cost}");
+}
+
+#[tokio::test]
+async fn nested_lists_and_alias_bombs_are_refused_before_they_run() {
+    let app = TestApp::spawn_alone().await;
+    let statements = app.statements().await;
+    let documents = [aliased(1, &chain(9)), aliased(1, &chain(15)), aliased(180, &chain(5)), aliased(60, &chain(3))];
+    for document in &documents {
+        let started = Instant::now();
+        let body = app.post(document, json!({})).await;
+        assert!(started.elapsed() < Duration::from_secs(1), "refused in under a second");
+        assert_eq!(body["data"], Value::Null, "{body}");
+        let error = &body["errors"][0];
+        if error["extensions"]["code"] == "COST_LIMIT_EXCEEDED" {
+            assert!(error["extensions"]["cost"].as_u64() > error["extensions"]["limit"].as_u64(), "{error}");
+        } else {
+            // 15 levels are refused by the depth limit before their cost is weighed.
+            assert!(error["message"].as_str().unwrap().contains("nested too deep"), "{error}");
+        }
+    }
+    // Only the registry version each request's ETag is made from was read.
+    assert_eq!(app.statements().await - statements, documents.len() as u64, "nothing else ran");
+    let resident = metric(&app, "process_resident_memory_max_bytes").await;
+    assert!(resident < 200 * MB, "peak resident memory {} MB", resident / MB);
+}
+
+#[tokio::test]
+async fn a_request_over_the_result_budget_is_stopped_without_partial_data() {
+    let app = TestApp::spawn().await;
+    let mut settings = app.settings();
+    settings.limits.result_fields = 1_000;
+    let small = app.start_another(settings).await;
+    let body = small.post(PORTAL, json!({})).await;
+    assert_eq!(body["data"], Value::Null, "no partial data: {body}");
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1, "one error says it: {body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RESULT_LIMIT_EXCEEDED", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["limit"], 1_000);
+}
+
+#[tokio::test]
+async fn a_request_over_the_deadline_gets_timeout_within_a_second_of_it() {
+    let app = TestApp::spawn().await;
+    let mut settings = app.settings();
+    settings.limits.execution_timeout = Duration::from_millis(100);
+    let hurried = app.start_another(settings).await;
+    // About 175,000 fields: well within the cost budget, far beyond 100 ms.
+    let started = Instant::now();
+    let body = hurried.post(&aliased(14, &chain(3)), json!({})).await;
+    let took = started.elapsed();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "TIMEOUT", "{body}");
+    assert!(took < Duration::from_millis(1_100), "answered after {took:?}");
+    // The service goes on serving.
+    assert_eq!(hurried.query("{ regions { totalCount } }").await["regions"]["totalCount"], 42);
+}
+
+#[tokio::test]
+async fn beyond_the_in_flight_cap_requests_get_503_with_retry_after_at_once() {
+    let app = TestApp::spawn().await;
+    let mut settings = app.settings();
+    settings.limits.max_in_flight = 1;
+    let narrow = app.start_another(settings).await;
+    let responses = join_all((0..8).map(|_| narrow.anonymous().post_request(&json!({ "query": PORTAL })).send())).await;
+    let mut refused = 0;
+    for response in responses {
+        let response = response.expect("an answer");
+        match response.status().as_u16() {
+            200 => {}
+            503 => {
+                refused += 1;
+                assert_eq!(response.headers()["retry-after"], "1");
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE", "{body}");
+            }
+            other => panic!("unexpected HTTP {other}"),
+        }
+    }
+    assert!(refused > 0, "eight at once with room for one: some are refused");
+    assert_eq!(narrow.client.get(narrow.url("/healthz")).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn subscriptions_are_capped_per_connection_and_cost_nothing_while_idle() {
+    let app = TestApp::spawn_alone().await;
+    let mut settings = app.settings();
+    settings.limits.subscriptions_per_connection = 20;
+    let service = app.start_another(settings).await;
+    let mut request = service.url("/graphql/ws").replace("http://", "ws://").into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
+    socket.send(Message::text(json!({ "type": "connection_init" }).to_string())).await.unwrap();
+    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+    let subscribe = |id: usize| {
+        let payload = json!({ "query": "subscription { registryChanged { position code } }" });
+        Message::text(json!({ "id": id.to_string(), "type": "subscribe", "payload": payload }).to_string())
+    };
+    for id in 0..21 {
+        socket.send(subscribe(id)).await.unwrap();
+    }
+    // One of the 21 (whichever the server started last) is refused.
+    let refused = next_message(&mut socket).await;
+    assert_eq!(refused["payload"]["errors"][0]["extensions"]["code"], "SUBSCRIPTION_LIMIT_EXCEEDED", "{refused}");
+    let refused_id = refused["id"].clone();
+
+    // Twenty idle subscribers: the instance's one listener polls once a second, whatever their number.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = service.statements().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = service.statements().await - before;
+    assert!(idle <= 3, "{idle} statements in 2 s with 20 idle subscribers");
+
+    // A change reaches every subscriber, once.
+    service.as_operator().mutate_ok("providerCreate", json!({ "code": "LIVE-TEST", "name": "Live test" })).await;
+    let mut ids = std::collections::BTreeSet::new();
+    while ids.len() < 20 {
+        let message = next_message(&mut socket).await;
+        if message["type"] == "complete" && message["id"] == refused_id {
+            continue;
+        }
+        assert_eq!(message["payload"]["data"]["registryChanged"]["code"], "LIVE-TEST", "{message}");
+        assert!(ids.insert(message["id"].as_str().unwrap().to_owned()), "once per subscriber");
+    }
+}
+
+#[tokio::test]
+async fn writes_keep_the_bounds_the_cost_model_counts_on() {
+    let app = TestApp::spawn().await;
+    let data = app.query("{ municipalities(first: 500) { nodes { code } } }").await;
+    let codes: Vec<Value> =
+        data["municipalities"]["nodes"].as_array().unwrap()[..101].iter().map(|n| n["code"].clone()).collect();
+    let reply = app
+        .as_operator()
+        .mutate(
+            "cooperationCreate",
+            json!({ "code": "TOO-BIG", "name": "Te groot", "scale": "NATIONAL", "municipalityCodes": codes }),
+        )
+        .await;
+    let errors = &reply.payload["userErrors"];
+    assert_eq!(errors[0]["code"], "INVALID", "{reply}");
+    assert_eq!(errors[0]["field"], json!(["municipalityCodes"]), "{reply}");
+    assert_eq!(app.query(r#"{ cooperation(code: "TOO-BIG") { code } }"#).await["cooperation"], Value::Null);
+}
