@@ -9,6 +9,11 @@
 //! every resolved field counts against a second budget, so a mistake in an
 //! estimate cannot become an outage (`RESULT_LIMIT_EXCEEDED`). Each response
 //! tells its cost in `extensions.cost`.
+//!
+//! Root fields run concurrently, and each may hold a database connection: a
+//! request of 900 aliased root fields would take the whole pool. So at most
+//! [`ROOT_FIELDS_AT_ONCE`] root fields of one request resolve at a time; the
+//! relations below them are batched by the DataLoaders anyway.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +22,7 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, NextValidation, ResolveInfo,
 };
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, value};
+use tokio::sync::Semaphore;
 
 use super::ErrorCode;
 use crate::registry::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
@@ -27,6 +33,9 @@ pub const DEFAULT_COST_LIMIT: usize = 2_500_000;
 /// Default number of fields one request may resolve: the whole registry
 /// resolves about 4,400; this keeps the largest answer well under 200 MB.
 pub const DEFAULT_RESULT_LIMIT: usize = 200_000;
+
+/// Root fields of one request resolved at the same time.
+pub const ROOT_FIELDS_AT_ONCE: usize = 2;
 
 /// A cap far below `usize::MAX`, so sums of capped costs cannot overflow.
 const CEILING: usize = 1 << 48;
@@ -57,7 +66,12 @@ impl Default for CostLimits {
 
 impl ExtensionFactory for CostLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(CostGuard { limits: *self, cost: AtomicUsize::new(0), resolved: AtomicUsize::new(0) })
+        Arc::new(CostGuard {
+            limits: *self,
+            cost: AtomicUsize::new(0),
+            resolved: AtomicUsize::new(0),
+            root_fields: Semaphore::new(ROOT_FIELDS_AT_ONCE),
+        })
     }
 }
 
@@ -65,6 +79,7 @@ struct CostGuard {
     limits: CostLimits,
     cost: AtomicUsize,
     resolved: AtomicUsize,
+    root_fields: Semaphore,
 }
 
 fn error(code: ErrorCode, message: String, fields: [(&str, usize); 2]) -> ServerError {
@@ -133,6 +148,10 @@ impl Extension for CostGuard {
             let message = format!("this request resolved more than {limit} fields and was stopped");
             return Err(error(ErrorCode::ResultLimitExceeded, message, [("resolved", resolved), ("limit", limit)]));
         }
+        if info.path_node.parent.is_some() {
+            return next.run(ctx, info).await;
+        }
+        let _turn = self.root_fields.acquire().await.expect("the semaphore is never closed");
         next.run(ctx, info).await
     }
 }
