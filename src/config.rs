@@ -69,9 +69,26 @@ pub struct ServeArgs {
     /// Live subscriptions of one WebSocket connection.
     #[arg(long, env = "JEUGDREGIO_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = crate::DEFAULT_SUBSCRIPTIONS_PER_CONNECTION)]
     pub subscriptions_per_connection: usize,
+    /// Sustained requests per second per client (per token, or per address without one); 0 turns it off.
+    #[arg(long, env = "JEUGDREGIO_RATE_LIMIT", default_value_t = 100)]
+    pub rate_limit: u32,
+    /// Requests a client may send at once before the sustained rate applies.
+    #[arg(long, env = "JEUGDREGIO_RATE_LIMIT_BURST", default_value_t = 200)]
+    pub rate_limit_burst: u32,
+    /// Reverse proxies whose X-Forwarded-For names the client (IP addresses, comma-separated).
+    #[arg(long, env = "JEUGDREGIO_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl ServeArgs {
+    pub fn rate_limits(&self) -> crate::ratelimit::RateLimits {
+        crate::ratelimit::RateLimits {
+            per_second: self.rate_limit,
+            burst: self.rate_limit_burst,
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
+    }
+
     pub fn limits(&self) -> crate::Limits {
         crate::Limits {
             cost: self.max_cost,

@@ -44,6 +44,8 @@ pub struct AppState {
     pub max_in_flight: usize,
     /// Caps on live subscriptions.
     pub subscriptions: crate::graphql::SubscriptionLimits,
+    /// Requests per client.
+    pub rate_limits: crate::ratelimit::RateLimits,
     /// Identifies this build's schema and version, for ETags.
     pub build: String,
 }
@@ -51,15 +53,19 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     // Beyond the in-flight cap a request is answered at once instead of
     // queueing without bound; health, metrics and WebSockets stay outside it.
-    let graphql = Router::new().route("/graphql", get(graphql_get).post(graphql_post)).layer(
+    let mut graphql = Router::new().route("/graphql", get(graphql_get).post(graphql_post)).layer(
         tower::ServiceBuilder::new()
             .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async { overloaded() }))
             .load_shed()
             .concurrency_limit(state.max_in_flight),
     );
+    graphql = graphql.route("/graphql/ws", get(graphql_ws));
+    // Counted before the in-flight cap, so a client over its rate takes no slot.
+    if let Some(rate_limit) = crate::ratelimit::layer(&state.rate_limits, state.authenticator.clone()) {
+        graphql = graphql.layer(rate_limit);
+    }
     Router::new()
         .merge(graphql)
-        .route("/graphql/ws", get(graphql_ws))
         .route("/schema.graphql", get(schema_sdl))
         .route("/graphiql/{file}", get(graphiql_asset))
         .route("/healthz", get(|| async { "ok" }))

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod graphql;
 pub mod http;
+pub mod ratelimit;
 pub mod registry;
 
 use crate::graphql::build_schema;
@@ -23,6 +24,8 @@ pub struct Settings {
     pub cache_max_age: std::time::Duration,
     /// What one request may cost (see docs/limits.md).
     pub limits: Limits,
+    /// How many requests one client may make.
+    pub rate_limits: ratelimit::RateLimits,
 }
 
 impl Default for Settings {
@@ -32,6 +35,7 @@ impl Default for Settings {
             auth: auth::AuthConfig { issuer: "jeugdregio".into(), audience: "jeugdregio".into(), ..Default::default() },
             cache_max_age: std::time::Duration::from_secs(30),
             limits: Limits::default(),
+            rate_limits: ratelimit::RateLimits::default(),
         }
     }
 }
@@ -115,5 +119,18 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         execution_timeout: settings.limits.execution_timeout,
         max_in_flight: settings.limits.max_in_flight,
         subscriptions,
+        rate_limits: settings.rate_limits.clone(),
     }))
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, with each
+/// request knowing its peer address (rate limits count per client address).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

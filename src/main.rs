@@ -19,11 +19,12 @@ async fn main() -> anyhow::Result<()> {
                 auth: args.auth.to_config()?,
                 cache_max_age: args.cache_max_age,
                 limits: args.limits(),
+                rate_limits: args.rate_limits(),
             };
             let app = jeugdregio::app(&settings).await?;
             let listener = tokio::net::TcpListener::bind(args.listen).await?;
             tracing::info!("jeugdregio listening on http://{}/graphql", listener.local_addr()?);
-            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+            jeugdregio::serve(listener, app, shutdown_signal()).await?;
         }
         Command::Migrate(args) => {
             let (connection, _) = db::connect(&args.database_url).await?;

@@ -34,10 +34,12 @@ pub enum ErrorCode {
     ServiceUnavailable,
     /// The connection or the service has as many live subscriptions as it takes.
     SubscriptionLimitExceeded,
+    /// The caller sent more requests than its rate limit; retry after `Retry-After`.
+    RateLimited,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::BadUserInput,
         ErrorCode::BadRequest,
         ErrorCode::Unauthenticated,
@@ -49,6 +51,7 @@ impl ErrorCode {
         ErrorCode::Timeout,
         ErrorCode::ServiceUnavailable,
         ErrorCode::SubscriptionLimitExceeded,
+        ErrorCode::RateLimited,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -64,6 +67,7 @@ impl ErrorCode {
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::SubscriptionLimitExceeded => "SUBSCRIPTION_LIMIT_EXCEEDED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
         }
     }
 
@@ -138,7 +142,8 @@ mod tests {
                 "RESULT_LIMIT_EXCEEDED",
                 "TIMEOUT",
                 "SERVICE_UNAVAILABLE",
-                "SUBSCRIPTION_LIMIT_EXCEEDED"
+                "SUBSCRIPTION_LIMIT_EXCEEDED",
+                "RATE_LIMITED"
             ]
         );
     }

@@ -71,6 +71,9 @@ impl TestApp {
             database_url: database.url.clone(),
             auth: auth_config(),
             cache_max_age: CACHE_MAX_AGE,
+            // Tests send hundreds of requests a second from one address; the
+            // rate limit has a test of its own.
+            rate_limits: jeugdregio::ratelimit::RateLimits { per_second: 0, ..Default::default() },
             ..Default::default()
         };
         Self::start(settings, Arc::new(database), Some(turn)).await
@@ -87,7 +90,7 @@ impl TestApp {
         let router = jeugdregio::app(&settings).await.expect("start the service");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        tokio::spawn(async move { jeugdregio::serve(listener, router, std::future::pending()).await.unwrap() });
         TestApp { base_url, client: reqwest::Client::new(), settings, database, _turn: turn }
     }
 

@@ -203,3 +203,55 @@ async fn writes_keep_the_bounds_the_cost_model_counts_on() {
     assert_eq!(errors[0]["field"], json!(["municipalityCodes"]), "{reply}");
     assert_eq!(app.query(r#"{ cooperation(code: "TOO-BIG") { code } }"#).await["cooperation"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_client_over_its_rate_gets_429_with_retry_after_per_token_or_address() {
+    let app = TestApp::spawn().await;
+    let mut settings = app.settings();
+    settings.rate_limits = jeugdregio::ratelimit::RateLimits { per_second: 1, burst: 2, trusted_proxies: vec![] };
+    let limited = app.start_another(settings).await;
+    let anonymous = three_requests(limited.anonymous()).await;
+    assert_eq!(anonymous.iter().map(|s| s.0).collect::<Vec<_>>(), [200, 200, 429], "burst of two, then refused");
+    assert_eq!(anonymous[2].1["errors"][0]["extensions"]["code"], "RATE_LIMITED", "{}", anonymous[2].1);
+    // Inventing tokens buys nothing: a bad token counts against the address, which is spent.
+    let bad = limited.caller(Some("Bearer invented")).send("{ registryVersion }", json!({})).await;
+    assert_eq!(bad.0, 429, "{}", bad.1);
+    // A valid token has a budget of its own.
+    let operator = three_requests(limited.as_operator()).await;
+    assert_eq!(operator.iter().map(|s| s.0).collect::<Vec<_>>(), [200, 200, 429]);
+    let response = limited.anonymous().post_request(&json!({ "query": "{ registryVersion }" })).send().await.unwrap();
+    assert_eq!(response.status(), 429);
+    assert!(response.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    // Health checks are never rate limited.
+    assert_eq!(limited.client.get(limited.url("/healthz")).send().await.unwrap().status(), 200);
+}
+
+async fn three_requests(caller: crate::helpers::Caller<'_>) -> Vec<(u16, Value)> {
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(caller.send("{ registryVersion }", json!({})).await);
+    }
+    answers
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client_and_elsewhere_it_is_ignored() {
+    let app = TestApp::spawn().await;
+    let send = |service: &TestApp, forwarded_for: &'static str| {
+        let request = service.anonymous().post_request(&json!({ "query": "{ registryVersion }" }));
+        request.header("x-forwarded-for", forwarded_for).send()
+    };
+    let mut settings = app.settings();
+    let localhost: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    settings.rate_limits =
+        jeugdregio::ratelimit::RateLimits { per_second: 1, burst: 1, trusted_proxies: vec![localhost] };
+    let proxied = app.start_another(settings.clone()).await;
+    assert_eq!(send(&proxied, "203.0.113.5").await.unwrap().status(), 200);
+    assert_eq!(send(&proxied, "203.0.113.5").await.unwrap().status(), 429, "the same client");
+    assert_eq!(send(&proxied, "203.0.113.6, 127.0.0.1").await.unwrap().status(), 200, "another client");
+
+    settings.rate_limits.trusted_proxies.clear();
+    let direct = app.start_another(settings).await;
+    assert_eq!(send(&direct, "203.0.113.7").await.unwrap().status(), 200);
+    assert_eq!(send(&direct, "203.0.113.8").await.unwrap().status(), 429, "a header anyone can send is ignored");
+}
