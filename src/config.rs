@@ -78,9 +78,22 @@ pub struct ServeArgs {
     /// Reverse proxies whose X-Forwarded-For names the client (IP addresses, comma-separated).
     #[arg(long, env = "JEUGDREGIO_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a client may take to send a request's headers, e.g. 10s.
+    #[arg(long, env = "JEUGDREGIO_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_read_timeout: Duration,
+    /// Open connections one client address may hold.
+    #[arg(long, env = "JEUGDREGIO_CONNECTIONS_PER_ADDRESS", default_value_t = 256)]
+    pub connections_per_address: usize,
 }
 
 impl ServeArgs {
+    pub fn connection_limits(&self) -> crate::server::ConnectionLimits {
+        crate::server::ConnectionLimits {
+            header_read_timeout: self.header_read_timeout,
+            per_address: self.connections_per_address,
+        }
+    }
+
     pub fn rate_limits(&self) -> crate::ratelimit::RateLimits {
         crate::ratelimit::RateLimits {
             per_second: self.rate_limit,

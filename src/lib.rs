@@ -10,6 +10,7 @@ pub mod graphql;
 pub mod http;
 pub mod ratelimit;
 pub mod registry;
+pub mod server;
 
 use crate::graphql::build_schema;
 use crate::http::AppState;
@@ -121,16 +122,4 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         subscriptions,
         rate_limits: settings.rate_limits.clone(),
     }))
-}
-
-/// Serves `router` on `listener` until `shutdown` completes, with each
-/// request knowing its peer address (rate limits count per client address).
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: axum::Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
 }

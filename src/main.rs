@@ -21,10 +21,11 @@ async fn main() -> anyhow::Result<()> {
                 limits: args.limits(),
                 rate_limits: args.rate_limits(),
             };
+            jeugdregio::server::raise_open_files_limit();
             let app = jeugdregio::app(&settings).await?;
             let listener = tokio::net::TcpListener::bind(args.listen).await?;
             tracing::info!("jeugdregio listening on http://{}/graphql", listener.local_addr()?);
-            jeugdregio::serve(listener, app, shutdown_signal()).await?;
+            jeugdregio::server::serve(listener, app, args.connection_limits(), shutdown_signal()).await?;
         }
         Command::Migrate(args) => {
             let (connection, _) = db::connect(&args.database_url).await?;

@@ -90,7 +90,9 @@ impl TestApp {
         let router = jeugdregio::app(&settings).await.expect("start the service");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { jeugdregio::serve(listener, router, std::future::pending()).await.unwrap() });
+        tokio::spawn(async move {
+            jeugdregio::server::serve(listener, router, Default::default(), std::future::pending()).await.unwrap()
+        });
         TestApp { base_url, client: reqwest::Client::new(), settings, database, _turn: turn }
     }
 

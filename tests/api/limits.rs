@@ -255,3 +255,42 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client_and_elsewher
     assert_eq!(send(&direct, "203.0.113.7").await.unwrap().status(), 200);
     assert_eq!(send(&direct, "203.0.113.8").await.unwrap().status(), 429, "a header anyone can send is ignored");
 }
+
+#[tokio::test]
+async fn silent_slow_and_surplus_connections_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    let app = TestApp::spawn().await;
+    let router = jeugdregio::app(&app.settings()).await.expect("start the service");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let limits =
+        jeugdregio::server::ConnectionLimits { header_read_timeout: Duration::from_millis(300), per_address: 2 };
+    tokio::spawn(jeugdregio::server::serve(listener, router, limits, std::future::pending()));
+    /// Reads until the server closes the connection; how long that took.
+    async fn closed_after(stream: &mut TcpStream) -> Duration {
+        let started = Instant::now();
+        let mut buffer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buffer)).await.expect("closed").ok();
+        started.elapsed()
+    }
+
+    let mut silent = TcpStream::connect(address).await.unwrap();
+    assert!(closed_after(&mut silent).await < Duration::from_millis(1_300), "a silent client is let go");
+    let mut slow = TcpStream::connect(address).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHo").await.unwrap();
+    assert!(closed_after(&mut slow).await < Duration::from_millis(1_300), "a half-sent header is let go");
+
+    let _first = TcpStream::connect(address).await.unwrap();
+    let mut second = TcpStream::connect(address).await.unwrap();
+    let mut surplus = TcpStream::connect(address).await.unwrap();
+    assert!(
+        closed_after(&mut surplus).await < Duration::from_millis(200),
+        "the third of one address is closed at once"
+    );
+    second.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut answer = String::new();
+    second.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}

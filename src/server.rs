@@ -1,0 +1,150 @@
+//! Accepting connections: bounded per client address, with a deadline for
+//! request headers (so slow or silent clients cannot hold the service), the
+//! peer address on every request (for rate limits), and a graceful shutdown
+//! that finishes the requests in flight.
+//!
+//! `axum::serve` covers the common case but sets no header deadline and no
+//! cap per address, so this is the same loop with those two added.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use futures_util::FutureExt;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+/// Bounds on connections.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// A client must send a request's headers within this time, also the
+    /// next request's on a kept-alive connection; otherwise it is closed.
+    pub header_read_timeout: Duration,
+    /// Open connections one client address may hold; more are closed at once.
+    pub per_address: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self { header_read_timeout: Duration::from_secs(10), per_address: 256 }
+    }
+}
+
+/// One open connection of an address, given back when the connection ends.
+struct Slot {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    address: IpAddr,
+}
+
+impl Slot {
+    fn take(open: &Arc<Mutex<HashMap<IpAddr, usize>>>, address: IpAddr, limit: usize) -> Option<Slot> {
+        let mut counts = open.lock().expect("connection counts");
+        let count = counts.entry(address).or_default();
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(Slot { open: open.clone(), address })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut counts = self.open.lock().expect("connection counts");
+        if let Some(count) = counts.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.address);
+            }
+        }
+    }
+}
+
+/// Raises the open-files limit as far as the system allows: every connection
+/// is a file, and the usual 1,024 lets a few hundred clients shut others out.
+pub fn raise_open_files_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if limit < 4096 => {
+            tracing::warn!(limit, "could not raise the open-files limit above {limit}: few clients can connect at once")
+        }
+        Ok(limit) => tracing::debug!(limit, "open-files limit"),
+        Err(error) => tracing::warn!(%error, "could not raise the open-files limit"),
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then waits for
+/// the connections to finish their requests.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (signal_tx, signal_rx) = watch::channel(());
+    tokio::spawn(async move {
+        shutdown.await;
+        drop(signal_rx);
+    });
+    let (close_tx, close_rx) = watch::channel(());
+    let open = Arc::new(Mutex::new(HashMap::new()));
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: wait instead of spinning.
+                    tracing::warn!(%error, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = signal_tx.closed() => break,
+        };
+        let Some(slot) = Slot::take(&open, peer.ip(), limits.per_address) else {
+            tracing::debug!(%peer, "connection closed: too many from this address");
+            continue; // dropping the stream closes it
+        };
+        let service = router.clone().map_request(move |request: hyper::Request<Incoming>| {
+            let mut request = request.map(Body::new);
+            request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            request
+        });
+        let (signal_tx, close_rx) = (signal_tx.clone(), close_rx.clone());
+        tokio::spawn(async move {
+            // Hyper's header deadline starts with the first byte; a client
+            // that connects and says nothing gets the same deadline here.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(limits.header_read_timeout, stream.peek(&mut first)).await {
+                Ok(Ok(read)) if read > 0 => {}
+                _ => return,
+            }
+            let mut builder = Builder::new(TokioExecutor::new());
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+            builder.http2().timer(TokioTimer::new()).enable_connect_protocol();
+            let service = TowerToHyperService::new(service);
+            let mut connection = pin!(builder.serve_connection_with_upgrades(TokioIo::new(stream), service));
+            let mut signal = pin!(signal_tx.closed().fuse());
+            loop {
+                tokio::select! {
+                    _ = connection.as_mut() => break,
+                    _ = &mut signal => connection.as_mut().graceful_shutdown(),
+                }
+            }
+            drop((slot, close_rx));
+        });
+    }
+    drop((close_rx, listener));
+    close_tx.closed().await;
+    Ok(())
+}
