@@ -69,6 +69,9 @@ pub struct ServeArgs {
     /// Live subscriptions of one WebSocket connection.
     #[arg(long, env = "JEUGDREGIO_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = crate::DEFAULT_SUBSCRIPTIONS_PER_CONNECTION)]
     pub subscriptions_per_connection: usize,
+    /// How long a WebSocket client may take to send connection_init (then close 4408).
+    #[arg(long, env = "JEUGDREGIO_CONNECTION_INIT_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub connection_init_timeout: Duration,
     /// Sustained requests per second per client (per token, or per address without one); 0 turns it off.
     #[arg(long, env = "JEUGDREGIO_RATE_LIMIT", default_value_t = 100)]
     pub rate_limit: u32,
@@ -110,6 +113,7 @@ impl ServeArgs {
             max_in_flight: self.max_in_flight,
             max_subscriptions: self.max_subscriptions,
             subscriptions_per_connection: self.subscriptions_per_connection,
+            connection_init_timeout: self.connection_init_timeout,
         }
     }
 }

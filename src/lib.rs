@@ -56,6 +56,8 @@ pub struct Limits {
     pub max_subscriptions: usize,
     /// Live subscriptions of one WebSocket connection.
     pub subscriptions_per_connection: usize,
+    /// How long a WebSocket client may take to send `connection_init` (then close 4408).
+    pub connection_init_timeout: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -67,6 +69,7 @@ impl Default for Limits {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
             subscriptions_per_connection: DEFAULT_SUBSCRIPTIONS_PER_CONNECTION,
+            connection_init_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -120,6 +123,7 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         execution_timeout: settings.limits.execution_timeout,
         max_in_flight: settings.limits.max_in_flight,
         subscriptions,
+        connection_init_timeout: settings.limits.connection_init_timeout,
         rate_limits: settings.rate_limits.clone(),
     }))
 }

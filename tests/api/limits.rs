@@ -294,3 +294,25 @@ async fn silent_slow_and_surplus_connections_are_closed() {
     second.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
+
+#[tokio::test]
+async fn a_websocket_client_that_never_initialises_is_closed_with_4408() {
+    use futures::StreamExt;
+    let app = TestApp::spawn().await;
+    let mut settings = app.settings();
+    settings.limits.connection_init_timeout = Duration::from_millis(300);
+    let service = app.start_another(settings).await;
+    let mut request = service.url("/graphql/ws").replace("http://", "ws://").into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
+    let started = Instant::now();
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("closed in time") {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert!(started.elapsed() < Duration::from_millis(1_300));
+    assert_eq!(u16::from(closed.expect("a close frame").code), 4408);
+}
