@@ -22,6 +22,7 @@ async fn main() -> anyhow::Result<()> {
                 rate_limits: args.rate_limits(),
             };
             jeugdregio::server::raise_open_files_limit();
+            jeugdregio::memory::start_trimming();
             let app = jeugdregio::app(&settings).await?;
             let listener = tokio::net::TcpListener::bind(args.listen).await?;
             tracing::info!("jeugdregio listening on http://{}/graphql", listener.local_addr()?);

@@ -34,6 +34,9 @@ pub const DEFAULT_COST_LIMIT: usize = 2_500_000;
 /// resolves about 4,400; this keeps the largest answer well under 200 MB.
 pub const DEFAULT_RESULT_LIMIT: usize = 200_000;
 
+/// Answers this large leave enough freed memory behind to be worth returning to the system.
+const LARGE_ANSWER: usize = 20_000;
+
 /// Root fields of one request resolved at the same time.
 pub const ROOT_FIELDS_AT_ONCE: usize = 2;
 
@@ -129,6 +132,9 @@ impl Extension for CostGuard {
             response = Response::from_errors(vec![stopped]);
         }
         let (cost, resolved) = (self.cost.load(Ordering::Relaxed), self.resolved.load(Ordering::Relaxed));
+        if resolved >= LARGE_ANSWER {
+            crate::memory::large_answer_built();
+        }
         response.extensions.insert(
             "cost".to_owned(),
             value!({ "requested": cost as u64, "limit": self.limits.cost as u64, "resolvedFields": resolved as u64 }),
