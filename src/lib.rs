@@ -28,6 +28,8 @@ pub struct Settings {
     pub limits: Limits,
     /// How many requests one client may make.
     pub rate_limits: ratelimit::RateLimits,
+    /// How long a DataLoader collects the keys of one level of a query.
+    pub loader_delay: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
             cache_max_age: std::time::Duration::from_secs(30),
             limits: Limits::default(),
             rate_limits: ratelimit::RateLimits::default(),
+            loader_delay: graphql::LOADER_DELAY,
         }
     }
 }
@@ -107,7 +110,14 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         settings.limits.max_subscriptions,
         settings.limits.subscriptions_per_connection,
     );
-    let schema = build_schema(registry.clone(), limits, subscriptions.clone());
+    let schema = build_schema(
+        registry.clone(),
+        graphql::SchemaSettings {
+            cost: limits,
+            subscriptions: subscriptions.clone(),
+            loader_delay: settings.loader_delay,
+        },
+    );
     registry.start_live_listener();
     let build = {
         use sha2::Digest;

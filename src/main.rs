@@ -20,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
                 cache_max_age: args.cache_max_age,
                 limits: args.limits(),
                 rate_limits: args.rate_limits(),
+                ..Default::default()
             };
             jeugdregio::server::raise_open_files_limit();
             jeugdregio::memory::start_trimming();

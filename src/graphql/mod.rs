@@ -50,14 +50,22 @@ pub const MAX_DEPTH: usize = 16;
 /// siblings of one level of a large query to ask, short enough not to be felt.
 pub const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(5);
 
-pub fn build_schema(registry: Registry, limits: cost::CostLimits, subscriptions: SubscriptionLimits) -> RegistrySchema {
+/// What the schema is built with besides the registry.
+pub struct SchemaSettings {
+    pub cost: cost::CostLimits,
+    pub subscriptions: SubscriptionLimits,
+    /// How long a DataLoader collects keys; [`LOADER_DELAY`] unless measuring.
+    pub loader_delay: std::time::Duration,
+}
+
+pub fn build_schema(registry: Registry, settings: SchemaSettings) -> RegistrySchema {
     Schema::build(Query::default(), MutationRoot::default(), SubscriptionRoot)
         .extension(operation::OperationGuard)
-        .extension(limits)
+        .extension(settings.cost)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)))
-        .data(DataLoader::new(RegistryLoader::new(registry.clone()), tokio::spawn).delay(LOADER_DELAY))
+        .data(DataLoader::new(RegistryLoader::new(registry.clone()), tokio::spawn).delay(settings.loader_delay))
         .data(registry)
-        .data(subscriptions)
+        .data(settings.subscriptions)
         .limit_depth(MAX_DEPTH)
         .finish()
 }
