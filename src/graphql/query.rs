@@ -7,6 +7,7 @@ use super::context::{actor, or_today, registry};
 use super::filters::*;
 use super::paging::{CodeConnection, after_id, connection, page_request};
 use super::scalars::Date;
+use super::types::find;
 use super::types::*;
 
 #[derive(Default)]
@@ -16,7 +17,7 @@ pub struct QueryRoot;
 impl QueryRoot {
     /// A youth-care region (jeugdzorgregio) by CBS code, e.g. `JZ39`; null when unknown or not valid on `asOf`.
     async fn region(&self, ctx: &Context<'_>, code: String, as_of: Option<Date>) -> Result<Option<Region>> {
-        Ok(Region::find(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<Region>(registry(ctx), &code, or_today(as_of)).await?)
     }
 
     /// The youth-care regions (jeugdzorgregio's) valid on `asOf`, ordered by code.
@@ -36,7 +37,7 @@ impl QueryRoot {
 
     /// A municipality (gemeente) by CBS code, e.g. `GM0772`; null when unknown or not valid on `asOf`.
     async fn municipality(&self, ctx: &Context<'_>, code: String, as_of: Option<Date>) -> Result<Option<Municipality>> {
-        Ok(Municipality::find(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<Municipality>(registry(ctx), &code, or_today(as_of)).await?)
     }
 
     /// Municipalities (gemeenten) valid on `asOf`, ordered by code.
@@ -56,7 +57,7 @@ impl QueryRoot {
 
     /// A cooperation (samenwerkingsverband) by its registry code; null when unknown or not valid on `asOf`.
     async fn cooperation(&self, ctx: &Context<'_>, code: String, as_of: Option<Date>) -> Result<Option<Cooperation>> {
-        Ok(Cooperation::find(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<Cooperation>(registry(ctx), &code, or_today(as_of)).await?)
     }
 
     /// Cooperations (samenwerkingsverbanden: subregio's, inkoopregio's, bi-regional and
@@ -77,7 +78,7 @@ impl QueryRoot {
 
     /// A role by its registry code (`RL00001`); null when unknown or not valid on `asOf`.
     async fn role(&self, ctx: &Context<'_>, code: String, as_of: Option<Date>) -> Result<Option<Role>> {
-        Ok(Role::find(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<Role>(registry(ctx), &code, or_today(as_of)).await?)
     }
 
     /// Roles (account holder / accounthouder, lead / penvoerder, purchasing organisation /
@@ -103,7 +104,7 @@ impl QueryRoot {
         code: String,
         as_of: Option<Date>,
     ) -> Result<Option<FrameworkContract>> {
-        Ok(FrameworkContract::find(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<FrameworkContract>(registry(ctx), &code, or_today(as_of)).await?)
     }
 
     /// Framework contracts (raamcontracten), including those VNG buys nationally, valid on `asOf`.
@@ -123,7 +124,7 @@ impl QueryRoot {
 
     /// A care form (zorgvorm) by its registry code, e.g. `JEUGDZORGPLUS`.
     async fn care_form(&self, ctx: &Context<'_>, code: String, as_of: Option<Date>) -> Result<Option<CareForm>> {
-        Ok(CareForm::find(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<CareForm>(registry(ctx), &code, or_today(as_of)).await?)
     }
 
     /// All care forms (zorgvormen), ordered by code. `asOf` applies to their relations.
@@ -146,7 +147,7 @@ impl QueryRoot {
 
     /// A provider (aanbieder) by its registry code.
     async fn provider(&self, ctx: &Context<'_>, code: String, as_of: Option<Date>) -> Result<Option<Provider>> {
-        Ok(Provider::find(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<Provider>(registry(ctx), &code, or_today(as_of)).await?)
     }
 
     /// Youth-care providers (aanbieders), ordered by code. `asOf` applies to their relations.

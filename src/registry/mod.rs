@@ -25,6 +25,7 @@ pub use read::{
     AuditFilter, ContractFilter, CooperationFilter, CooperationMembers, Keyed, MunicipalityFilter, Page, PageRequest,
     ProviderFilter, RegionFilter, RoleFilter,
 };
+pub use record::Coded;
 pub use validity::valid_on;
 pub use vocabulary::{ChangeOperation, ObjectType};
 pub use write::{

@@ -6,19 +6,12 @@ use super::{FrameworkContract, Role, global_id, load_list};
 use crate::graphql::context;
 use crate::graphql::loaders::{CareFormContracts, CareFormRoles};
 use crate::graphql::scalars::Date;
-use crate::registry::{ObjectType, Registry, RegistryError};
+use crate::registry::ObjectType;
 
 /// A care form (zorgvorm), e.g. JeugdzorgPlus (closed youth care) or jeugdbescherming (child protection).
 pub struct CareForm {
     pub row: care_form::Model,
     pub as_of: NaiveDate,
-}
-
-impl CareForm {
-    /// Care forms have no period of their own: `as_of` is only passed on to their relations.
-    pub async fn find(registry: &Registry, code: &str, as_of: NaiveDate) -> Result<Option<Self>, RegistryError> {
-        Ok(registry.care_form(code).await?.map(|row| Self { row, as_of }))
-    }
 }
 
 #[Object]

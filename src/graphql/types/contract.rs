@@ -6,7 +6,7 @@ use super::{CareForm, Municipality, Provider, Region, Scale, global_id, load, lo
 use crate::graphql::context;
 use crate::graphql::loaders::{ContractCareForms, ContractParties, ContractProviders, MunicipalityById};
 use crate::graphql::scalars::Date;
-use crate::registry::{ObjectType, Registry, RegistryError};
+use crate::registry::ObjectType;
 
 /// Who awarded a framework contract.
 pub struct ContractingAuthority {
@@ -35,12 +35,6 @@ impl ContractingAuthority {
 pub struct FrameworkContract {
     pub row: framework_contract::Model,
     pub as_of: NaiveDate,
-}
-
-impl FrameworkContract {
-    pub async fn find(registry: &Registry, code: &str, as_of: NaiveDate) -> Result<Option<Self>, RegistryError> {
-        Ok(registry.framework_contract(code, as_of).await?.map(|row| Self { row, as_of }))
-    }
 }
 
 #[Object]

@@ -6,7 +6,7 @@ use super::{FromRow, Instrument, Municipality, Region, Role, Scale, global_id, l
 use crate::graphql::context;
 use crate::graphql::loaders::{CooperationMembersOf, CooperationRoles};
 use crate::graphql::scalars::Date;
-use crate::registry::{CooperationMembers, ObjectType, Registry, RegistryError};
+use crate::registry::{CooperationMembers, ObjectType};
 
 /// A cooperation (samenwerkingsverband): municipalities and/or regions that do a task together,
 /// e.g. a purchasing sub-region or a bi-regional arrangement.
@@ -16,10 +16,6 @@ pub struct Cooperation {
 }
 
 impl Cooperation {
-    pub async fn find(registry: &Registry, code: &str, as_of: NaiveDate) -> Result<Option<Self>, RegistryError> {
-        Ok(registry.cooperation(code, as_of).await?.map(|row| Self { row, as_of }))
-    }
-
     /// Both member lists come from one loader key, so asking for both costs one batch.
     async fn members(&self, ctx: &Context<'_>, as_of: NaiveDate) -> Result<CooperationMembers> {
         Ok(load_value(ctx, CooperationMembersOf(self.row.id, as_of)).await?.unwrap_or_default())

@@ -34,7 +34,7 @@ pub use role::Role;
 pub use viewer::Viewer;
 
 use super::loaders::{LoadError, RegistryLoader};
-use crate::registry::{ObjectType, Registry, RegistryError};
+use crate::registry::{Coded, ObjectType, Registry, RegistryError};
 
 /// A GraphQL object built from one registry row, read for a date.
 pub trait FromRow {
@@ -63,6 +63,17 @@ from_row!(
     Provider => provider,
     FrameworkContract => framework_contract,
 );
+
+/// The object of type `T` with `code`, if it is valid on `as_of` (objects
+/// without a period of their own are always valid; `as_of` then only passes
+/// on to their relations).
+pub async fn find<T>(registry: &Registry, code: &str, as_of: NaiveDate) -> Result<Option<T>, RegistryError>
+where
+    T: FromRow,
+    T::Row: Coded,
+{
+    Ok(registry.lookup::<T::Row>(code, as_of).await?.map(|row| T::from_row(row, as_of)))
+}
 
 /// Runs one DataLoader lookup and turns a shared loader error into a GraphQL error.
 async fn load_value<K>(ctx: &Context<'_>, key: K) -> Result<Option<<RegistryLoader as Loader<K>>::Value>>
@@ -175,15 +186,15 @@ impl Node {
         let Some((object_type, code)) = parse_global_id(id) else { return Ok(None) };
         let code = code.as_str();
         Ok(match object_type {
-            ObjectType::Region => Region::find(registry, code, as_of).await?.map(Node::Region),
-            ObjectType::Municipality => Municipality::find(registry, code, as_of).await?.map(Node::Municipality),
+            ObjectType::Region => find::<Region>(registry, code, as_of).await?.map(Node::Region),
+            ObjectType::Municipality => find::<Municipality>(registry, code, as_of).await?.map(Node::Municipality),
             ObjectType::Province => Province::find(registry, code).await?.map(Node::Province),
-            ObjectType::Cooperation => Cooperation::find(registry, code, as_of).await?.map(Node::Cooperation),
-            ObjectType::Role => Role::find(registry, code, as_of).await?.map(Node::Role),
-            ObjectType::CareForm => CareForm::find(registry, code, as_of).await?.map(Node::CareForm),
-            ObjectType::Provider => Provider::find(registry, code, as_of).await?.map(Node::Provider),
+            ObjectType::Cooperation => find::<Cooperation>(registry, code, as_of).await?.map(Node::Cooperation),
+            ObjectType::Role => find::<Role>(registry, code, as_of).await?.map(Node::Role),
+            ObjectType::CareForm => find::<CareForm>(registry, code, as_of).await?.map(Node::CareForm),
+            ObjectType::Provider => find::<Provider>(registry, code, as_of).await?.map(Node::Provider),
             ObjectType::FrameworkContract => {
-                FrameworkContract::find(registry, code, as_of).await?.map(Node::FrameworkContract)
+                find::<FrameworkContract>(registry, code, as_of).await?.map(Node::FrameworkContract)
             }
         })
     }

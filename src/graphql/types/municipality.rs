@@ -6,7 +6,7 @@ use super::{Cooperation, Province, Region, Role, global_id, load, load_list};
 use crate::graphql::context;
 use crate::graphql::loaders::{MunicipalityCooperations, MunicipalityRegion, MunicipalityRolesHeld, ProvinceById};
 use crate::graphql::scalars::Date;
-use crate::registry::{ObjectType, Registry, RegistryError};
+use crate::registry::ObjectType;
 
 /// The youth-care access point of a municipality (toegang jeugdhulp).
 #[derive(SimpleObject)]
@@ -38,12 +38,6 @@ impl AccessPoint {
 pub struct Municipality {
     pub row: municipality::Model,
     pub as_of: NaiveDate,
-}
-
-impl Municipality {
-    pub async fn find(registry: &Registry, code: &str, as_of: NaiveDate) -> Result<Option<Self>, RegistryError> {
-        Ok(registry.municipality(code, as_of).await?.map(|row| Self { row, as_of }))
-    }
 }
 
 #[Object]

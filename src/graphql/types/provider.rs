@@ -6,20 +6,13 @@ use super::{Role, global_id, load_list};
 use crate::graphql::context;
 use crate::graphql::loaders::ProviderRoles;
 use crate::graphql::scalars::Date;
-use crate::registry::{ObjectType, Registry, RegistryError};
+use crate::registry::ObjectType;
 
 /// A youth-care provider (aanbieder); some are certified institutions (gecertificeerde instelling, GI)
 /// that carry out child protection and youth probation.
 pub struct Provider {
     pub row: provider::Model,
     pub as_of: NaiveDate,
-}
-
-impl Provider {
-    /// Providers have no period of their own: `as_of` is only passed on to their relations.
-    pub async fn find(registry: &Registry, code: &str, as_of: NaiveDate) -> Result<Option<Self>, RegistryError> {
-        Ok(registry.provider(code).await?.map(|row| Self { row, as_of }))
-    }
 }
 
 #[Object]

@@ -6,19 +6,13 @@ use super::{Cooperation, FrameworkContract, Municipality, Role, global_id, load_
 use crate::graphql::context;
 use crate::graphql::loaders::{RegionContracts, RegionCooperations, RegionMunicipalities, RegionRoles};
 use crate::graphql::scalars::Date;
-use crate::registry::{ObjectType, Registry, RegistryError};
+use crate::registry::ObjectType;
 
 /// A youth-care region (jeugdzorgregio, jeugdregio): one of the 42 regions in
 /// which municipalities purchase specialist youth care together.
 pub struct Region {
     pub row: region::Model,
     pub as_of: NaiveDate,
-}
-
-impl Region {
-    pub async fn find(registry: &Registry, code: &str, as_of: NaiveDate) -> Result<Option<Self>, RegistryError> {
-        Ok(registry.region(code, as_of).await?.map(|row| Self { row, as_of }))
-    }
 }
 
 #[Object]

@@ -5,19 +5,13 @@ use entity::role;
 use super::{CareForm, Cooperation, Provider, Region, RoleHolder, RoleKind, global_id, load};
 use crate::graphql::loaders::{CareFormById, CooperationById, MunicipalityById, ProviderById, RegionById};
 use crate::graphql::scalars::Date;
-use crate::registry::{ObjectType, Registry, RegistryError};
+use crate::registry::ObjectType;
 
 /// A role: a municipality or region that holds a task (account holding, lead, purchasing,
 /// contract management, coordination) for a region, cooperation, care form and/or provider.
 pub struct Role {
     pub row: role::Model,
     pub as_of: NaiveDate,
-}
-
-impl Role {
-    pub async fn find(registry: &Registry, code: &str, as_of: NaiveDate) -> Result<Option<Self>, RegistryError> {
-        Ok(registry.role(code, as_of).await?.map(|row| Self { row, as_of }))
-    }
 }
 
 #[Object]

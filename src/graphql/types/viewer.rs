@@ -42,6 +42,6 @@ impl Viewer {
     /// The municipality the caller acts for.
     async fn municipality(&self, ctx: &Context<'_>) -> Result<Option<Municipality>> {
         let Actor::Municipality { code, .. } = &self.0 else { return Ok(None) };
-        Ok(Municipality::find(registry(ctx), code, today()).await?)
+        Ok(super::find::<Municipality>(registry(ctx), code, today()).await?)
     }
 }

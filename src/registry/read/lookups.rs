@@ -17,42 +17,6 @@ impl Registry {
         Ok(M::Entity::find().filter(M::CODE.eq(code)).filter(M::valid_on(date)).one(&self.db).await?)
     }
 
-    pub async fn region(&self, code: &str, date: NaiveDate) -> Result<Option<region::Model>, RegistryError> {
-        self.lookup(code, date).await
-    }
-
-    pub async fn municipality(
-        &self,
-        code: &str,
-        date: NaiveDate,
-    ) -> Result<Option<municipality::Model>, RegistryError> {
-        self.lookup(code, date).await
-    }
-
-    pub async fn cooperation(&self, code: &str, date: NaiveDate) -> Result<Option<cooperation::Model>, RegistryError> {
-        self.lookup(code, date).await
-    }
-
-    pub async fn role(&self, code: &str, date: NaiveDate) -> Result<Option<role::Model>, RegistryError> {
-        self.lookup(code, date).await
-    }
-
-    pub async fn framework_contract(
-        &self,
-        code: &str,
-        date: NaiveDate,
-    ) -> Result<Option<framework_contract::Model>, RegistryError> {
-        self.lookup(code, date).await
-    }
-
-    pub async fn care_form(&self, code: &str) -> Result<Option<care_form::Model>, RegistryError> {
-        self.lookup(code, crate::registry::today()).await
-    }
-
-    pub async fn provider(&self, code: &str) -> Result<Option<provider::Model>, RegistryError> {
-        self.lookup(code, crate::registry::today()).await
-    }
-
     pub async fn province(&self, code: &str) -> Result<Option<province::Model>, RegistryError> {
         Ok(province::Entity::find().filter(province::Column::Code.eq(code)).one(&self.db).await?)
     }
