@@ -172,3 +172,19 @@ pub struct TokenArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The command line states each default again (clap needs it as text);
+    /// this keeps those texts equal to the defaults the library uses.
+    #[test]
+    fn command_line_defaults_are_the_library_defaults() {
+        let Command::Serve(args) = Cli::parse_from(["jeugdregio", "serve"]).command else { unreachable!() };
+        assert_eq!(args.limits(), crate::Limits::default());
+        assert_eq!(args.rate_limits(), crate::ratelimit::RateLimits::default());
+        assert_eq!(args.connection_limits(), crate::server::ConnectionLimits::default());
+        assert_eq!(args.cache_max_age, crate::Settings::default().cache_max_age);
+    }
+}

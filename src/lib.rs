@@ -46,7 +46,7 @@ impl Default for Settings {
 }
 
 /// The bounds on one request; every one is documented in docs/limits.md.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Budget of the computed cost of a query, checked before it runs.
     pub cost: usize,

@@ -27,7 +27,7 @@ pub enum ClientKey {
 }
 
 /// How many requests a client may make.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimits {
     /// Sustained requests per second per client; 0 turns rate limiting off.
     pub per_second: u32,

@@ -26,7 +26,7 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 /// Bounds on connections.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
     /// A client must send a request's headers within this time, also the
     /// next request's on a kept-alive connection; otherwise it is closed.
