@@ -1,12 +1,13 @@
 //! The most items each relation of one object can hold. The cost of a query
 //! is computed from these before it runs (see `graphql/cost.rs` and
 //! `docs/limits.md`), so the writes that could grow a relation refuse to go
-//! beyond them: a bound that the data can exceed would make the estimate a
-//! lie. Each is the largest count in the national data with room to spare
+//! beyond them (`write/room.rs`, also for the derived lists: a region's
+//! cooperations and roles include its municipalities' and cooperations'): a
+//! bound that the data can exceed would make the estimate a lie. Each is the largest count in the national data with room to spare
 //! (2025: at most 21 municipalities per region, 6 regions and 21
 //! municipalities per cooperation, 16 care forms in all).
 
-/// Member municipalities of a region on one date (enforced by `membershipChange` and mergers).
+/// Member municipalities of a region on one date.
 pub const MUNICIPALITIES_PER_REGION: usize = 40;
 /// Member municipalities of a cooperation on one date (enforced by `cooperationCreate`/`MembersSet`).
 pub const MUNICIPALITIES_PER_COOPERATION: usize = 100;
@@ -16,9 +17,11 @@ pub const REGIONS: usize = 42;
 pub const CARE_FORMS: usize = 50;
 /// Providers named by one framework contract (enforced by contract writes).
 pub const PROVIDERS_PER_CONTRACT: usize = 50;
-/// Cooperations one region or municipality takes part in.
+/// Cooperations one region or municipality takes part in, directly or through
+/// its members or its region.
 pub const COOPERATIONS_PER_MEMBER: usize = 30;
-/// Roles concerning one object (region, municipality, cooperation, care form, provider).
+/// Roles concerning one object (region, municipality, cooperation, care form,
+/// provider); a region's include those of its cooperations.
 pub const ROLES_PER_OBJECT: usize = 100;
 /// Framework contracts of one region or care form.
 pub const CONTRACTS_PER_OBJECT: usize = 50;

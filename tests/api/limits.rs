@@ -204,6 +204,98 @@ async fn writes_keep_the_bounds_the_cost_model_counts_on() {
     assert_eq!(app.query(r#"{ cooperation(code: "TOO-BIG") { code } }"#).await["cooperation"], Value::Null);
 }
 
+/// Sends `input(i)` for i = 0, 1, … until the registry refuses one, and
+/// returns how many it accepted and the refusal's user error.
+async fn write_until_refused(app: &TestApp, mutation: &str, input: impl Fn(usize) -> Value) -> (usize, Value) {
+    for i in 0..120 {
+        let reply = app.as_operator().mutate(mutation, input(i)).await;
+        let errors = &reply.payload["userErrors"];
+        if errors.as_array().is_some_and(|e| !e.is_empty()) {
+            return (i, errors[0].clone());
+        }
+        assert_eq!(reply.body["errors"], Value::Null, "{reply}");
+    }
+    panic!("{mutation}: 120 writes were all accepted");
+}
+
+async fn list_lengths(app: &TestApp, document: &str, list: &str) -> Vec<usize> {
+    let data = app.query(document).await;
+    let mut lengths = Vec::new();
+    let mut pending = vec![&data];
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    if key == list {
+                        lengths.push(child.as_array().map_or(0, Vec::len));
+                    }
+                    pending.push(child);
+                }
+            }
+            Value::Array(items) => pending.extend(items),
+            _ => {}
+        }
+    }
+    lengths
+}
+
+#[tokio::test]
+async fn writes_keep_the_derived_relations_within_their_bounds() {
+    let app = TestApp::spawn().await;
+    let region = r#"{ region(code: "JZ39") { cooperations { code } roles { code } frameworkContracts { code }
+                      municipalities { cooperations { code } } } }"#;
+
+    // A region's cooperations include its municipalities' (COOPERATIONS_PER_MEMBER = 30).
+    let (accepted, refusal) = write_until_refused(
+        &app,
+        "cooperationCreate",
+        |i| json!({ "code": format!("BOUND-C-{i}"), "name": "Grens", "scale": "REGIONAL", "regionCodes": ["JZ39"] }),
+    )
+    .await;
+    assert!(accepted > 0, "{refusal}");
+    assert_eq!(refusal["code"], "INVALID", "{refusal}");
+    assert_eq!(refusal["field"], json!(["regionCodes"]), "{refusal}");
+    assert!(refusal["message"].as_str().unwrap().contains("at most 30 cooperations"), "{refusal}");
+    let cooperations = list_lengths(&app, region, "cooperations").await;
+    assert_eq!(cooperations.iter().max(), Some(&30), "{cooperations:?}");
+    let refused = format!(r#"{{ cooperation(code: "BOUND-C-{accepted}") {{ code }} }}"#);
+    assert_eq!(app.query(&refused).await["cooperation"], Value::Null);
+
+    // A region's roles include its cooperations' roles (ROLES_PER_OBJECT = 100).
+    for i in 0..100 {
+        app.as_operator()
+            .mutate_ok("providerCreate", json!({ "code": format!("BOUND-P-{i}"), "name": "Aanbieder" }))
+            .await;
+    }
+    let (_, refusal) = write_until_refused(&app, "roleAssign", |i| {
+        json!({ "kind": "ACCOUNT_HOLDER", "holderCode": "JZ39", "regionCode": "JZ39",
+                "providerCode": format!("BOUND-P-{i}"), "validFrom": "2026-01-01" })
+    })
+    .await;
+    assert!(refusal["message"].as_str().unwrap().contains("at most 100 roles concern one region"), "{refusal}");
+    assert_eq!(list_lengths(&app, region, "roles").await, vec![100]);
+    // Full: a role for one of its cooperations is refused too.
+    let reply = app
+        .as_operator()
+        .mutate(
+            "roleAssign",
+            json!({ "kind": "CONTRACT_MANAGER", "holderCode": "GM0772", "cooperationCode": "BOUND-C-0",
+                    "validFrom": "2026-01-01" }),
+        )
+        .await;
+    assert_eq!(reply.payload["userErrors"][0]["code"], "INVALID", "{reply}");
+
+    // Framework contracts per party region (CONTRACTS_PER_OBJECT = 50).
+    let (_, refusal) = write_until_refused(&app, "frameworkContractCreate", |i| {
+        json!({ "code": format!("BOUND-K-{i}"), "title": "Contract", "scale": "REGIONAL",
+                "contractingAuthorityName": "Regio", "partyRegionCodes": ["JZ39"], "validFrom": "2026-01-01" })
+    })
+    .await;
+    assert_eq!(refusal["field"], json!(["partyRegionCodes"]), "{refusal}");
+    assert!(refusal["message"].as_str().unwrap().contains("at most 50 framework contracts"), "{refusal}");
+    assert_eq!(list_lengths(&app, region, "frameworkContracts").await, vec![50]);
+}
+
 #[tokio::test]
 async fn a_client_over_its_rate_gets_429_with_retry_after_per_token_or_address() {
     let app = TestApp::spawn().await;

@@ -7,6 +7,7 @@ use entity::{provider, region};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
+use super::room::Grown;
 use super::txn::WriteTxn;
 use super::{Command, Patch, apply_patch};
 use crate::codes::RegistryCode;
@@ -124,7 +125,7 @@ impl Command for FrameworkContractCreate {
                 ..Default::default()
             })
             .await?;
-        set_links(w, created.id, &links).await?;
+        set_links(w, &created, &links, "partyRegionCodes").await?;
         w.record(None, &created).await?;
         Ok(created)
     }
@@ -176,7 +177,7 @@ impl Command for FrameworkContractUpdate {
     async fn apply(&self, w: &WriteTxn, (before, links): Self::Loaded) -> Result<Self::Object, WriteError> {
         let snapshot = w.snapshot(&before).await?;
         let after = w.guarded(&before, updated(&before, self)).await?;
-        set_links(w, before.id, &links).await?;
+        set_links(w, &after, &links, "careFormCodes").await?;
         w.record(Some(snapshot), &after).await?;
         Ok(after)
     }
@@ -204,7 +205,7 @@ impl Command for FrameworkContractPartiesSet {
     async fn apply(&self, w: &WriteTxn, (before, links): Self::Loaded) -> Result<Self::Object, WriteError> {
         let snapshot = w.snapshot(&before).await?;
         let after = w.guarded(&before, before.clone()).await?;
-        set_links(w, before.id, &links).await?;
+        set_links(w, &after, &links, "regionCodes").await?;
         w.record(Some(snapshot), &after).await?;
         Ok(after)
     }
@@ -228,8 +229,16 @@ where
     Ok(())
 }
 
-/// Replaces the contract's parties, care forms and/or providers (those given).
-async fn set_links(w: &WriteTxn, contract_id: i32, links: &Links) -> Result<(), WriteError> {
+/// Replaces the contract's parties, care forms and/or providers (those
+/// given), and checks that its regions and care forms stay within their bounds
+/// (also when only its dates changed).
+async fn set_links(
+    w: &WriteTxn,
+    contract: &framework_contract::Model,
+    links: &Links,
+    field: &'static str,
+) -> Result<(), WriteError> {
+    let contract_id = contract.id;
     if let Some(ids) = &links.parties {
         replace_links(w, contract_party::Column::ContractId, contract_id, ids, |region_id| {
             contract_party::ActiveModel {
@@ -260,5 +269,6 @@ async fn set_links(w: &WriteTxn, contract_id: i32, links: &Links) -> Result<(), 
         })
         .await?;
     }
-    Ok(())
+    let from = contract.valid_from.unwrap_or(NaiveDate::MIN);
+    Grown::from(from, field).contract(w, contract_id).await?.ensure_within_bounds(w).await
 }

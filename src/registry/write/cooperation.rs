@@ -8,6 +8,7 @@ use entity::{cooperation, cooperation_member, municipality, region};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
+use super::room::Grown;
 use super::txn::WriteTxn;
 use super::{Command, Patch, apply_patch};
 use crate::codes::RegistryCode;
@@ -100,6 +101,7 @@ impl Command for CooperationCreate {
             })
             .await?;
         add_members(w, created.id, &members, self.valid_from).await?;
+        members.ensure_within_bounds(w, created.id, self.valid_from.unwrap_or(NaiveDate::MIN)).await?;
         w.record(None, &created).await?;
         Ok(created)
     }
@@ -204,6 +206,9 @@ impl Command for CooperationMembersSet {
             regions: keep_regions.difference(&present_regions).copied().collect(),
         };
         add_members(w, before.id, &joining, Some(self.valid_from)).await?;
+        if !(joining.municipalities.is_empty() && joining.regions.is_empty()) {
+            joining.ensure_within_bounds(w, before.id, self.valid_from).await?;
+        }
         w.record(Some(snapshot), &after).await?;
         Ok(after)
     }
@@ -266,6 +271,12 @@ pub(super) async fn add_members(
 }
 
 impl Members {
+    /// Members bring their cooperations and roles to each other's lists.
+    async fn ensure_within_bounds(&self, w: &WriteTxn, cooperation_id: i32, from: NaiveDate) -> Result<(), WriteError> {
+        let field = if self.regions.is_empty() { "municipalityCodes" } else { "regionCodes" };
+        Grown::from(from, field).cooperation(w, cooperation_id).await?.ensure_within_bounds(w).await
+    }
+
     /// The query cost model relies on `bounds::MUNICIPALITIES_PER_COOPERATION`.
     fn check_bound(&self, checks: &mut Checks) {
         if self.municipalities.len() > MUNICIPALITIES_PER_COOPERATION {

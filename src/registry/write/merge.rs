@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use super::Command;
 use super::cooperation::{Members, add_members, end_or_remove_member};
-use super::municipality::{end_membership, ensure_region_has_room, membership_on, move_to_region};
+use super::municipality::{end_membership, membership_on, move_to_region};
 use super::role::next_role_code;
+use super::room::Grown;
 use super::txn::WriteTxn;
 use crate::codes::MunicipalityCode;
 use crate::registry::error::WriteError;
@@ -84,6 +85,12 @@ impl Command for MunicipalityMerge {
         for (snapshot, cooperation) in cooperations {
             w.record(Some(snapshot), &cooperation).await?;
         }
+        // The successor takes over its predecessors' members, cooperations and roles.
+        Grown::from(self.date, "municipalityCodes")
+            .regions([region_id])
+            .municipalities([successor.id])
+            .ensure_within_bounds(w)
+            .await?;
         let successor = municipality::Entity::find_by_id(successor.id).one(&w.txn).await?.unwrap_or(successor);
         Ok(successor)
     }
@@ -204,7 +211,6 @@ impl MunicipalityMerge {
             ..Default::default()
         })
         .await?;
-        ensure_region_has_room(w, region_id, self.date).await?;
         w.record(None, &created).await?;
         Ok(created)
     }

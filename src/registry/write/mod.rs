@@ -33,6 +33,7 @@ mod merge;
 mod municipality;
 mod receipts;
 mod role;
+mod room;
 mod txn;
 
 use serde::Serialize;

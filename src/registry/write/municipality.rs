@@ -6,14 +6,14 @@ use entity::{membership, municipality, region};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
+use super::room::Grown;
 use super::txn::WriteTxn;
 use super::{Command, Patch, apply_patch};
-use crate::registry::bounds::MUNICIPALITIES_PER_REGION;
 use crate::registry::error::WriteError;
 use crate::registry::policy::Target;
 use crate::registry::valid_on;
 use crate::registry::validate::{Checks, MAX_ADDRESS, MAX_NAME};
-use crate::registry::validity::{is_valid_on, overlaps};
+use crate::registry::validity::is_valid_on;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AccessPointPatch {
@@ -260,24 +260,5 @@ pub(super) async fn move_to_region(
         ..Default::default()
     })
     .await?;
-    ensure_region_has_room(w, region_id, date).await
-}
-
-/// A region holds at most `bounds::MUNICIPALITIES_PER_REGION` members (the
-/// query cost model relies on it). Counted over every membership that is
-/// valid on or after `date`, which can only overestimate.
-pub(super) async fn ensure_region_has_room(w: &WriteTxn, region_id: i32, date: NaiveDate) -> Result<(), WriteError> {
-    use sea_orm::PaginatorTrait;
-    let members = membership::Entity::find()
-        .filter(membership::Column::RegionId.eq(region_id))
-        .filter(overlaps(membership::Column::ValidFrom, membership::Column::ValidTo, Some(date), None))
-        .count(&w.txn)
-        .await?;
-    if members as usize > MUNICIPALITIES_PER_REGION {
-        return Err(WriteError::invalid(
-            &["regionCode"],
-            format!("a region has at most {MUNICIPALITIES_PER_REGION} member municipalities"),
-        ));
-    }
-    Ok(())
+    Grown::from(date, "regionCode").regions([region_id]).municipalities([municipality.id]).ensure_within_bounds(w).await
 }

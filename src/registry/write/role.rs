@@ -10,6 +10,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::Command;
+use super::room::Grown;
 use super::txn::WriteTxn;
 use crate::codes::HolderCode;
 use crate::registry::bounds::ROLES_PER_OBJECT;
@@ -154,23 +155,31 @@ impl Command for RoleAssign {
                 ));
             }
         }
-        w.create(role::ActiveModel {
-            code: Set(next_role_code(w).await?),
-            kind: Set(self.kind),
-            holder_municipality_id: Set(holder_municipality),
-            holder_region_id: Set(holder_region),
-            region_id: Set(subject.region),
-            cooperation_id: Set(subject.cooperation),
-            care_form_id: Set(subject.care_form),
-            provider_id: Set(subject.provider),
-            note: Set(self.note.clone()),
-            valid_from: Set(Some(self.valid_from)),
-            valid_to: Set(self.valid_to),
-            source: Set(w.source()),
-            version: Set(1),
-            ..Default::default()
-        })
-        .await
+        let created = w
+            .create(role::ActiveModel {
+                code: Set(next_role_code(w).await?),
+                kind: Set(self.kind),
+                holder_municipality_id: Set(holder_municipality),
+                holder_region_id: Set(holder_region),
+                region_id: Set(subject.region),
+                cooperation_id: Set(subject.cooperation),
+                care_form_id: Set(subject.care_form),
+                provider_id: Set(subject.provider),
+                note: Set(self.note.clone()),
+                valid_from: Set(Some(self.valid_from)),
+                valid_to: Set(self.valid_to),
+                source: Set(w.source()),
+                version: Set(1),
+                ..Default::default()
+            })
+            .await?;
+        // A role for a region or cooperation is also on every concerned region's list.
+        let mut grown = Grown::from(self.valid_from, "validFrom").regions(subject.region).regions(holder_region);
+        if let Some(cooperation) = subject.cooperation {
+            grown = grown.cooperation(w, cooperation).await?;
+        }
+        grown.ensure_within_bounds(w).await?;
+        Ok(created)
     }
 }
 
