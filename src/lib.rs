@@ -105,7 +105,11 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         tracing::info!("seeded the national registry");
     }
     let registry = Registry::new(connection);
-    let limits = graphql::cost::CostLimits { cost: settings.limits.cost, result: settings.limits.result_fields };
+    let limits = graphql::cost::CostLimits {
+        cost: settings.limits.cost,
+        result: settings.limits.result_fields,
+        deadline: settings.limits.execution_timeout,
+    };
     let subscriptions = graphql::SubscriptionLimits::new(
         settings.limits.max_subscriptions,
         settings.limits.subscriptions_per_connection,

@@ -15,13 +15,16 @@
 //! [`ROOT_FIELDS_AT_ONCE`] root fields of one request resolve at a time; the
 //! relations below them are batched by the DataLoaders anyway.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, NextValidation, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextResolve, NextValidation,
+    ResolveInfo,
 };
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, value};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables, value};
 use tokio::sync::Semaphore;
 
 use super::ErrorCode;
@@ -54,17 +57,32 @@ pub fn page(child: usize, first: Option<i32>) -> usize {
     list(child, size as usize)
 }
 
+/// How often (in resolved fields) a running request looks at the clock.
+const CLOCK_EVERY: usize = 64;
+
 /// The budgets of one request.
 #[derive(Debug, Clone, Copy)]
 pub struct CostLimits {
     pub cost: usize,
     pub result: usize,
+    /// The execution deadline, also checked between fields: a query whose
+    /// work is all CPU never yields, so aborting its task alone would not stop
+    /// it (`http::execute` answers on time either way).
+    pub deadline: Duration,
 }
 
 impl Default for CostLimits {
     fn default() -> Self {
-        Self { cost: DEFAULT_COST_LIMIT, result: DEFAULT_RESULT_LIMIT }
+        Self { cost: DEFAULT_COST_LIMIT, result: DEFAULT_RESULT_LIMIT, deadline: crate::DEFAULT_EXECUTION_TIMEOUT }
     }
+}
+
+/// The TIMEOUT error of a request stopped at its deadline.
+pub fn timeout_error(limit: Duration) -> ServerError {
+    ErrorCode::Timeout.server_error(format!(
+        "the request ran longer than the execution limit of {} ms and was stopped; ask for less",
+        limit.as_millis()
+    ))
 }
 
 impl ExtensionFactory for CostLimits {
@@ -74,6 +92,7 @@ impl ExtensionFactory for CostLimits {
             cost: AtomicUsize::new(0),
             resolved: AtomicUsize::new(0),
             root_fields: Semaphore::new(ROOT_FIELDS_AT_ONCE),
+            deadline: OnceLock::new(),
         })
     }
 }
@@ -83,6 +102,10 @@ struct CostGuard {
     cost: AtomicUsize,
     resolved: AtomicUsize,
     root_fields: Semaphore,
+    /// Set when a query or mutation starts executing. Subscriptions never
+    /// set it: their events are not one request's work, so neither the
+    /// deadline nor the result budget applies to them (the cost check does).
+    deadline: OnceLock<Instant>,
 }
 
 fn error(code: ErrorCode, message: String, fields: [(&str, usize); 2]) -> ServerError {
@@ -95,8 +118,60 @@ fn error(code: ErrorCode, message: String, fields: [(&str, usize); 2]) -> Server
     error
 }
 
+/// The root fields a selection set asks for, fragments included. A fragment
+/// is counted once however it is reached: this runs before validation, so a
+/// fragment cycle must not recurse for ever.
+fn root_fields<'a>(
+    document: &'a ExecutableDocument,
+    selection_set: &'a SelectionSet,
+    seen: &mut Vec<&'a str>,
+) -> usize {
+    let mut count = 0;
+    for item in &selection_set.items {
+        count += match &item.node {
+            Selection::Field(_) => 1,
+            Selection::InlineFragment(fragment) => root_fields(document, &fragment.node.selection_set.node, seen),
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                match document.fragments.get(name) {
+                    Some(fragment) if !seen.contains(&name) => {
+                        seen.push(name);
+                        root_fields(document, &fragment.node.selection_set.node, seen)
+                    }
+                    _ => 0,
+                }
+            }
+        };
+    }
+    count
+}
+
 #[async_trait::async_trait]
 impl Extension for CostGuard {
+    /// The specification's "Single root field" rule, which the executor does
+    /// not check: one subscription is one stream, so that the per-connection
+    /// and per-instance subscription limits count what a client really holds
+    /// (a thousand aliased roots would otherwise be a thousand streams).
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        for (_, operation) in document.operations.iter() {
+            let operation = &operation.node;
+            if operation.ty == OperationType::Subscription
+                && root_fields(&document, &operation.selection_set.node, &mut Vec::new()) != 1
+            {
+                return Err(ErrorCode::GraphqlValidationFailed
+                    .server_error("a subscription operation must have exactly one root field"));
+            }
+        }
+        Ok(document)
+    }
+
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -125,8 +200,12 @@ impl Extension for CostGuard {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
+        let _ = self.deadline.set(Instant::now() + self.limits.deadline);
         let mut response = next.run(ctx, operation_name).await;
-        if let Some(stopped) = response.errors.iter().find(|e| ErrorCode::ResultLimitExceeded.is_on(e)).cloned() {
+        let stopped = [ErrorCode::ResultLimitExceeded, ErrorCode::Timeout]
+            .into_iter()
+            .find_map(|code| response.errors.iter().find(|e| code.is_on(e)).cloned());
+        if let Some(stopped) = stopped {
             // Every field still running when the budget ran out failed the
             // same way: one error says it, and no partial data is sent.
             response = Response::from_errors(vec![stopped]);
@@ -148,11 +227,17 @@ impl Extension for CostGuard {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
+        let Some(deadline) = self.deadline.get() else {
+            return next.run(ctx, info).await;
+        };
         let resolved = self.resolved.fetch_add(1, Ordering::Relaxed) + 1;
         let limit = self.limits.result;
         if resolved > limit {
             let message = format!("this request resolved more than {limit} fields and was stopped");
             return Err(error(ErrorCode::ResultLimitExceeded, message, [("resolved", resolved), ("limit", limit)]));
+        }
+        if resolved.is_multiple_of(CLOCK_EVERY) && Instant::now() > *deadline {
+            return Err(timeout_error(self.limits.deadline));
         }
         if info.path_node.parent.is_some() {
             return next.run(ctx, info).await;

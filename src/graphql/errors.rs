@@ -36,10 +36,12 @@ pub enum ErrorCode {
     SubscriptionLimitExceeded,
     /// The caller sent more requests than its rate limit; retry after `Retry-After`.
     RateLimited,
+    /// The document breaks a validation rule of the GraphQL specification.
+    GraphqlValidationFailed,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::BadUserInput,
         ErrorCode::BadRequest,
         ErrorCode::Unauthenticated,
@@ -52,6 +54,7 @@ impl ErrorCode {
         ErrorCode::ServiceUnavailable,
         ErrorCode::SubscriptionLimitExceeded,
         ErrorCode::RateLimited,
+        ErrorCode::GraphqlValidationFailed,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -68,6 +71,7 @@ impl ErrorCode {
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::SubscriptionLimitExceeded => "SUBSCRIPTION_LIMIT_EXCEEDED",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
         }
     }
 
@@ -143,7 +147,8 @@ mod tests {
                 "TIMEOUT",
                 "SERVICE_UNAVAILABLE",
                 "SUBSCRIPTION_LIMIT_EXCEEDED",
-                "RATE_LIMITED"
+                "RATE_LIMITED",
+                "GRAPHQL_VALIDATION_FAILED"
             ]
         );
     }

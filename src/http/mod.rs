@@ -113,7 +113,8 @@ fn unauthenticated(error: AuthError) -> Response {
 /// limit): a task that never yields never looks at its timer. Here the
 /// deadline is awaited by the request's own task while the query runs on
 /// another, so it fires on time, and the query is aborted (its work freed) at
-/// its next await.
+/// its next await; a query that never awaits stops itself at its next field
+/// (`graphql/cost.rs`).
 async fn execute(state: &AppState, request: async_graphql::Request) -> async_graphql::Response {
     let schema = state.schema.clone();
     let mut task = tokio::spawn(async move { tokio::task::unconstrained(schema.execute(request)).await });
@@ -125,11 +126,7 @@ async fn execute(state: &AppState, request: async_graphql::Request) -> async_gra
         }
         Err(_) => {
             task.abort();
-            let limit = state.execution_timeout;
-            async_graphql::Response::from_errors(vec![ErrorCode::Timeout.server_error(format!(
-                "the request ran longer than the execution limit of {} ms and was stopped; ask for less",
-                limit.as_millis()
-            ))])
+            async_graphql::Response::from_errors(vec![crate::graphql::cost::timeout_error(state.execution_timeout)])
         }
     }
 }

@@ -117,6 +117,37 @@ async fn a_request_over_the_deadline_gets_timeout_within_a_second_of_it() {
     assert_eq!(hurried.query("{ regions { totalCount } }").await["regions"]["totalCount"], 42);
 }
 
+/// Introspection of every type, field, argument and their types: work that
+/// reads no database, so the query never waits and never yields.
+const INTROSPECTION: &str = "__schema { types { name description fields { name description args { name type { name kind
+    ofType { name kind } } } type { name kind ofType { name kind ofType { name kind } } } } } }";
+
+#[tokio::test]
+async fn a_query_that_only_computes_is_stopped_at_the_deadline_too() {
+    let app = TestApp::spawn().await;
+    let document = aliased(40, INTROSPECTION);
+    // Unhurried, it runs to the end and takes well over the limit below plus a second.
+    let started = Instant::now();
+    let body = app.post(&document, json!({})).await;
+    let unhurried = started.elapsed();
+    assert_eq!(body["errors"], Value::Null, "{body}");
+    assert!(
+        unhurried > Duration::from_millis(1_500),
+        "the query must outlast limit + 1 s to prove anything: {unhurried:?}"
+    );
+
+    let mut settings = app.settings();
+    settings.limits.execution_timeout = Duration::from_millis(100);
+    let hurried = app.start_another(settings).await;
+    let started = Instant::now();
+    let body = hurried.post(&document, json!({})).await;
+    let took = started.elapsed();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "TIMEOUT", "{body}");
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "one error, no partial data: {body}");
+    assert_eq!(body["data"], Value::Null, "{body}");
+    assert!(took < Duration::from_millis(1_100), "answered after {took:?}");
+}
+
 #[tokio::test]
 async fn beyond_the_in_flight_cap_requests_get_503_with_retry_after_at_once() {
     let app = TestApp::spawn().await;
@@ -140,6 +171,41 @@ async fn beyond_the_in_flight_cap_requests_get_503_with_retry_after_at_once() {
     }
     assert!(refused > 0, "eight at once with room for one: some are refused");
     assert_eq!(narrow.client.get(narrow.url("/healthz")).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn subscription_documents_meet_the_cost_budget_and_have_one_root_field() {
+    let app = TestApp::spawn().await;
+    let mut settings = app.settings();
+    settings.limits.cost = 5;
+    let tight = app.start_another(settings).await;
+    let mut request = tight.url("/graphql/ws").replace("http://", "ws://").into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
+    socket.send(Message::text(json!({ "type": "connection_init" }).to_string())).await.unwrap();
+    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+    let mut refusal = async |id: &str, query: &str| {
+        let subscribe = json!({ "id": id, "type": "subscribe", "payload": { "query": query } });
+        socket.send(Message::text(subscribe.to_string())).await.unwrap();
+        let answer = next_message(&mut socket).await;
+        assert_eq!(answer["id"], id, "{answer}");
+        let end = next_message(&mut socket).await;
+        assert_eq!((&end["id"], &end["type"]), (&json!(id), &json!("complete")), "{end}");
+        answer
+    };
+    // 1 + 6 fields: over a budget of 5, refused before it subscribes.
+    let answer =
+        refusal("wide", "subscription { registryChanged { position cursor code operation version state } }").await;
+    assert_eq!(answer["payload"]["errors"][0]["extensions"]["code"], "COST_LIMIT_EXCEEDED", "{answer}");
+    assert_eq!(answer["payload"]["errors"][0]["extensions"]["cost"], 7, "{answer}");
+    // Aliased roots would be several streams on one subscription's budget.
+    let twice = "subscription { a: registryChanged { code } ...more } fragment more on SubscriptionRoot { b: registryChanged { code } }";
+    let answer = refusal("twice", twice).await;
+    assert_eq!(answer["payload"]["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED", "{answer}");
+    // A fragment cycle is answered, not followed for ever.
+    let cycle = "subscription { ...again } fragment again on SubscriptionRoot { registryChanged { code } ...again }";
+    let answer = refusal("cycle", cycle).await;
+    assert!(answer["payload"]["errors"][0]["message"].is_string(), "{answer}");
 }
 
 #[tokio::test]

@@ -269,6 +269,5 @@ async fn set_links(
         })
         .await?;
     }
-    let from = contract.valid_from.unwrap_or(NaiveDate::MIN);
-    Grown::from(from, field).contract(w, contract_id).await?.ensure_within_bounds(w).await
+    Grown::from(contract.valid_from, field).contract(w, contract_id).await?.ensure_within_bounds(w).await
 }

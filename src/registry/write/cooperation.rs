@@ -101,7 +101,7 @@ impl Command for CooperationCreate {
             })
             .await?;
         add_members(w, created.id, &members, self.valid_from).await?;
-        members.ensure_within_bounds(w, created.id, self.valid_from.unwrap_or(NaiveDate::MIN)).await?;
+        members.ensure_within_bounds(w, created.id, self.valid_from).await?;
         w.record(None, &created).await?;
         Ok(created)
     }
@@ -207,7 +207,7 @@ impl Command for CooperationMembersSet {
         };
         add_members(w, before.id, &joining, Some(self.valid_from)).await?;
         if !(joining.municipalities.is_empty() && joining.regions.is_empty()) {
-            joining.ensure_within_bounds(w, before.id, self.valid_from).await?;
+            joining.ensure_within_bounds(w, before.id, Some(self.valid_from)).await?;
         }
         w.record(Some(snapshot), &after).await?;
         Ok(after)
@@ -272,7 +272,12 @@ pub(super) async fn add_members(
 
 impl Members {
     /// Members bring their cooperations and roles to each other's lists.
-    async fn ensure_within_bounds(&self, w: &WriteTxn, cooperation_id: i32, from: NaiveDate) -> Result<(), WriteError> {
+    async fn ensure_within_bounds(
+        &self,
+        w: &WriteTxn,
+        cooperation_id: i32,
+        from: Option<NaiveDate>,
+    ) -> Result<(), WriteError> {
         let field = if self.regions.is_empty() { "municipalityCodes" } else { "regionCodes" };
         Grown::from(from, field).cooperation(w, cooperation_id).await?.ensure_within_bounds(w).await
     }

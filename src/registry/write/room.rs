@@ -30,7 +30,8 @@ use crate::registry::validity::overlaps;
 
 /// The objects whose relation lists a write may have grown, from a date on.
 pub(super) struct Grown {
-    from: NaiveDate,
+    /// None when the start is unknown: every row counts.
+    from: Option<NaiveDate>,
     regions: BTreeSet<i32>,
     municipalities: BTreeSet<i32>,
     care_forms: BTreeSet<i32>,
@@ -39,8 +40,14 @@ pub(super) struct Grown {
 }
 
 impl Grown {
-    pub fn from(from: NaiveDate, field: &'static str) -> Self {
-        Grown { from, regions: BTreeSet::new(), municipalities: BTreeSet::new(), care_forms: BTreeSet::new(), field }
+    pub fn from(from: impl Into<Option<NaiveDate>>, field: &'static str) -> Self {
+        Grown {
+            from: from.into(),
+            regions: BTreeSet::new(),
+            municipalities: BTreeSet::new(),
+            care_forms: BTreeSet::new(),
+            field,
+        }
     }
 
     pub fn regions(mut self, ids: impl IntoIterator<Item = i32>) -> Self {
@@ -62,7 +69,7 @@ impl Grown {
             .select_only()
             .columns([Column::MunicipalityId, Column::RegionId])
             .filter(Column::CooperationId.eq(cooperation_id))
-            .filter(overlaps(Column::ValidFrom, Column::ValidTo, Some(self.from), None))
+            .filter(overlaps(Column::ValidFrom, Column::ValidTo, self.from, None))
             .into_tuple()
             .all(&w.txn)
             .await?;
@@ -187,7 +194,7 @@ impl Grown {
                     .add(Column::MunicipalityId.is_in(municipalities.iter().copied()))
                     .add(Column::RegionId.is_in(regions.iter().copied())),
             )
-            .filter(overlaps(Column::ValidFrom, Column::ValidTo, Some(self.from), None))
+            .filter(overlaps(Column::ValidFrom, Column::ValidTo, self.from, None))
             .into_tuple()
             .all(&w.txn)
             .await?;
@@ -198,7 +205,7 @@ impl Grown {
         use sea_orm::PaginatorTrait;
         let count = role::Entity::find()
             .filter(concerning)
-            .filter(overlaps(role::Column::ValidFrom, role::Column::ValidTo, Some(self.from), None))
+            .filter(overlaps(role::Column::ValidFrom, role::Column::ValidTo, self.from, None))
             .count(&w.txn)
             .await?;
         Ok(count as usize)
@@ -219,7 +226,7 @@ impl Grown {
             .filter(overlaps(
                 framework_contract::Column::ValidFrom,
                 framework_contract::Column::ValidTo,
-                Some(self.from),
+                self.from,
                 None,
             ))
             .count(&w.txn)
@@ -229,13 +236,17 @@ impl Grown {
 }
 
 /// `(municipality_id, region_id)` of memberships valid on or after `from`.
-async fn memberships(w: &WriteTxn, condition: Condition, from: NaiveDate) -> Result<Vec<(i32, i32)>, WriteError> {
+async fn memberships(
+    w: &WriteTxn,
+    condition: Condition,
+    from: Option<NaiveDate>,
+) -> Result<Vec<(i32, i32)>, WriteError> {
     use membership::Column;
     Ok(membership::Entity::find()
         .select_only()
         .columns([Column::MunicipalityId, Column::RegionId])
         .filter(condition)
-        .filter(overlaps(Column::ValidFrom, Column::ValidTo, Some(from), None))
+        .filter(overlaps(Column::ValidFrom, Column::ValidTo, from, None))
         .into_tuple()
         .all(&w.txn)
         .await?)
