@@ -271,4 +271,4 @@ async fn serialise_structural_writes(w: &WriteTxn) -> Result<(), WriteError> {
 }
 
 /// An arbitrary key, the same in every instance ("jzregio" in ASCII).
-const STRUCTURAL_WRITE_LOCK: i64 = 0x6a7a_7265_6769_6f;
+const STRUCTURAL_WRITE_LOCK: i64 = 0x006a_7a72_6567_696f;
