@@ -51,6 +51,9 @@ pub struct ServeArgs {
     /// How long shared caches may keep public query responses, e.g. 30s or 5m.
     #[arg(long, env = "JEUGDREGIO_CACHE_MAX_AGE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub cache_max_age: Duration,
+    /// Memory for kept answers to public queries, in MiB; 0 keeps none.
+    #[arg(long, env = "JEUGDREGIO_RESPONSE_CACHE_MIB", default_value_t = crate::http::cache::DEFAULT_RESPONSE_CACHE_BYTES >> 20)]
+    pub response_cache_mib: u64,
     /// Budget of the computed cost of one query (docs/limits.md).
     #[arg(long, env = "JEUGDREGIO_MAX_COST", default_value_t = crate::graphql::cost::DEFAULT_COST_LIMIT)]
     pub max_cost: usize,
@@ -186,5 +189,6 @@ mod tests {
         assert_eq!(args.rate_limits(), crate::ratelimit::RateLimits::default());
         assert_eq!(args.connection_limits(), crate::server::ConnectionLimits::default());
         assert_eq!(args.cache_max_age, crate::Settings::default().cache_max_age);
+        assert_eq!(args.response_cache_mib << 20, crate::Settings::default().response_cache_bytes);
     }
 }

@@ -30,6 +30,8 @@ pub struct Settings {
     pub rate_limits: ratelimit::RateLimits,
     /// How long a DataLoader collects the keys of one level of a query.
     pub loader_delay: std::time::Duration,
+    /// Memory for kept answers to public queries; 0 keeps none.
+    pub response_cache_bytes: u64,
 }
 
 impl Default for Settings {
@@ -41,6 +43,7 @@ impl Default for Settings {
             limits: Limits::default(),
             rate_limits: ratelimit::RateLimits::default(),
             loader_delay: graphql::LOADER_DELAY,
+            response_cache_bytes: http::cache::DEFAULT_RESPONSE_CACHE_BYTES,
         }
     }
 }
@@ -140,5 +143,6 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         subscriptions,
         connection_init_timeout: settings.limits.connection_init_timeout,
         rate_limits: settings.rate_limits.clone(),
+        answers: http::cache::ResponseCache::new(settings.response_cache_bytes),
     }))
 }

@@ -20,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
                 cache_max_age: args.cache_max_age,
                 limits: args.limits(),
                 rate_limits: args.rate_limits(),
+                response_cache_bytes: args.response_cache_mib << 20,
                 ..Default::default()
             };
             jeugdregio::server::raise_open_files_limit();

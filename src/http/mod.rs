@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_graphql::parser::types::OperationType;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -19,6 +20,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub mod cache;
 mod websocket;
 
 use crate::auth::{Actor, AuthError, Authenticator};
@@ -52,6 +54,8 @@ pub struct AppState {
     pub rate_limits: crate::ratelimit::RateLimits,
     /// Identifies this build's schema and version, for ETags.
     pub build: String,
+    /// Answers to public queries, per registry version.
+    pub answers: cache::ResponseCache,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -179,44 +183,68 @@ async fn run_graphql(
     };
     // Read before executing: an ETag may then name an older version than the
     // body shows (costing the client one extra fetch later), never a newer one.
-    let etag =
-        state.registry.registry_version().await.ok().map(|version| etag(&state.build, version, &actor, &request));
-    let cache_control = if actor == Actor::Anonymous {
+    let etag = etag(&state.build, state.registry.known_version(), &actor, &request);
+    let shared = actor == Actor::Anonymous;
+    let cache_control = if shared {
         format!("public, max-age={}", state.cache_max_age.as_secs())
     } else {
         // Depends on the token: no shared cache may keep it.
         "private, no-store".to_owned()
     };
-    if via_get
-        && let Some(etag) = &etag
-        && matches_etag(headers, etag)
-    {
-        let mut response = StatusCode::NOT_MODIFIED.into_response();
-        set_header(&mut response, header::ETAG, etag);
-        set_header(&mut response, header::CACHE_CONTROL, &cache_control);
-        set_header(&mut response, header::VARY, "Authorization");
-        return response;
-    }
-    let meta = Arc::new(RequestMeta { via_get, ..Default::default() });
-    let result = execute(state, request.data(actor).data(meta.clone())).await;
+    let mut response = if via_get && matches_etag(headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if let Some(answer) = state.answers.get(&etag).filter(|_| shared) {
+        answer_response(&answer, headers)
+    } else {
+        let meta = Arc::new(RequestMeta { via_get, ..Default::default() });
+        let result = execute(state, request.data(actor).data(meta.clone())).await;
+        let cacheable = result.errors.is_empty() && meta.operation.get() == Some(&OperationType::Query);
+        if !cacheable {
+            return uncacheable_response(result);
+        }
+        let body = Bytes::from(serde_json::to_vec(&result).unwrap_or_default());
+        if shared {
+            answer_response(&state.answers.keep(etag.clone(), body), headers)
+        } else {
+            answer_response(&cache::Answer::new(body), headers)
+        }
+    };
+    set_header(&mut response, header::ETAG, &etag);
+    set_header(&mut response, header::CACHE_CONTROL, &cache_control);
+    // The answer depends on the token and may be compressed: shared caches must key on both.
+    set_header(&mut response, header::VARY, "Authorization, Accept-Encoding");
+    response
+}
+
+/// An answer with data, gzip-compressed when the client takes it.
+fn answer_response(answer: &cache::Answer, headers: &HeaderMap) -> Response {
+    let mut response = match answer.gzip().filter(|_| cache::accepts_gzip(headers)) {
+        Some(gzip) => {
+            let mut response = Response::new(axum::body::Body::from(gzip.clone()));
+            set_header(&mut response, header::CONTENT_ENCODING, "gzip");
+            response
+        }
+        None => Response::new(axum::body::Body::from(answer.body.clone())),
+    };
+    set_header(&mut response, header::CONTENT_TYPE, GRAPHQL_RESPONSE_TYPE);
+    response
+}
+
+/// A mutation's answer, or one with errors: never cached.
+fn uncacheable_response(result: async_graphql::Response) -> Response {
     let refused_over_get = result.errors.iter().any(|e| ErrorCode::MethodNotAllowed.is_on(e));
-    let cacheable = result.errors.is_empty() && meta.operation.get() == Some(&OperationType::Query);
     let mut response = GraphQLResponse::from(result).into_response();
     if refused_over_get {
         *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
         set_header(&mut response, header::ALLOW, "POST");
     }
-    match (&etag, cacheable) {
-        (Some(etag), true) => {
-            set_header(&mut response, header::ETAG, etag);
-            set_header(&mut response, header::CACHE_CONTROL, &cache_control);
-        }
-        _ => set_header(&mut response, header::CACHE_CONTROL, "no-store"),
-    }
-    // The answer depends on the token: shared caches must key on it.
+    set_header(&mut response, header::CACHE_CONTROL, "no-store");
     set_header(&mut response, header::VARY, "Authorization");
     response
 }
+
+/// The media type of GraphQL answers (GraphQL over HTTP).
+const GRAPHQL_RESPONSE_TYPE: &str = "application/graphql-response+json";
 
 /// The answer when the in-flight cap is reached.
 fn overloaded() -> Response {

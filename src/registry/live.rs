@@ -11,6 +11,7 @@
 //! they miss nothing; what both deliver is skipped by position.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use entity::change_event;
@@ -37,8 +38,10 @@ pub(super) fn channel() -> broadcast::Sender<LiveChange> {
 impl Registry {
     /// Starts this instance's listener. It ends when the registry is dropped.
     pub fn start_live_listener(&self) {
-        let (db, sender, commits) = (self.db.clone(), self.live.clone(), self.watch_feed());
-        tokio::spawn(listen(db, sender, commits));
+        // Not a clone of the registry: that would hold the commit sender, and
+        // the listener would outlive the registry.
+        let known_head = self.known_head.clone();
+        tokio::spawn(listen(self.db.clone(), self.live.clone(), known_head, self.watch_feed()));
     }
 
     /// Changes as they commit, from the moment of the call.
@@ -56,17 +59,23 @@ impl Registry {
     }
 }
 
-async fn listen(db: DatabaseConnection, sender: broadcast::Sender<LiveChange>, mut commits: watch::Receiver<i64>) {
-    let mut position = match super::feed::head(&db).await {
-        Ok(head) => head,
-        Err(error) => {
-            tracing::error!(
-                ?error,
-                "the live-change listener cannot read the feed head; subscriptions get no live changes"
-            );
-            return;
+async fn listen(
+    db: DatabaseConnection,
+    sender: broadcast::Sender<LiveChange>,
+    known_head: Arc<AtomicI64>,
+    mut commits: watch::Receiver<i64>,
+) {
+    let saw_head = |head: i64| known_head.fetch_max(head, Ordering::AcqRel);
+    let mut position = loop {
+        match super::feed::head(&db).await {
+            Ok(head) => break head,
+            Err(error) => {
+                tracing::error!(?error, "the live-change listener cannot read the feed head; it retries");
+                tokio::time::sleep(OTHER_INSTANCES_POLL).await;
+            }
         }
     };
+    saw_head(position);
     loop {
         tokio::select! {
             changed = commits.changed() => if changed.is_err() { return },
@@ -80,6 +89,7 @@ async fn listen(db: DatabaseConnection, sender: broadcast::Sender<LiveChange>, m
                         // No receiver is fine: no one is subscribed now.
                         let _ = sender.send(Arc::new(change));
                     }
+                    saw_head(position);
                     if !page.has_next_page {
                         break;
                     }

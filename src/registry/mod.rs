@@ -15,6 +15,9 @@ mod view;
 mod vocabulary;
 mod write;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use chrono::NaiveDate;
 use sea_orm::DatabaseConnection;
 
@@ -51,11 +54,33 @@ pub struct Registry {
     feed: tokio::sync::watch::Sender<i64>,
     /// Each committed change, once, for every subscriber (see `live.rs`).
     live: tokio::sync::broadcast::Sender<LiveChange>,
+    /// The newest feed position this instance knows to be committed: its own
+    /// commits at once, other instances' through the live listener.
+    known_head: Arc<AtomicI64>,
 }
 
 impl Registry {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db, sqlite_writer: Default::default(), feed: tokio::sync::watch::Sender::new(0), live: live::channel() }
+        Self {
+            db,
+            sqlite_writer: Default::default(),
+            feed: tokio::sync::watch::Sender::new(0),
+            live: live::channel(),
+            known_head: Default::default(),
+        }
+    }
+
+    /// The registry version as this instance knows it, without asking the
+    /// database: what a response cache or an ETag may be keyed on. It is
+    /// never ahead of the database, includes this instance's commits as soon
+    /// as they return, and other instances' within a second.
+    pub fn known_version(&self) -> i64 {
+        self.known_head.load(Ordering::Acquire)
+    }
+
+    /// Records that the feed is committed up to `head`.
+    fn saw_head(&self, head: i64) {
+        self.known_head.fetch_max(head, Ordering::AcqRel);
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -80,8 +80,7 @@ async fn nested_lists_and_alias_bombs_are_refused_before_they_run() {
             assert!(error["message"].as_str().unwrap().contains("nested too deep"), "{error}");
         }
     }
-    // Only the registry version each request's ETag is made from was read
-    // (and the live listener's once-a-second look at the feed went on).
+    // Nothing ran (the live listener's once-a-second look at the feed went on).
     let read = app.statements().await - statements;
     assert!(read <= documents.len() as u64 + 2, "{read} statements: a refused request must not run");
     let resident = metric(&app, "process_resident_memory_max_bytes").await;

@@ -127,6 +127,7 @@ impl Registry {
         let object = command.apply(&w, loaded).await?;
         let head = w.commit(&object).await?;
         if let Some(head) = head {
+            self.saw_head(head);
             self.feed.send_replace(head);
         }
         Ok(Written { object, replayed: false, changed: head.is_some() })
