@@ -19,6 +19,7 @@ pub mod landsdeel;
 pub mod membership;
 pub mod municipality;
 pub mod mutation_receipt;
+pub mod persisted_query;
 pub mod provider;
 pub mod province;
 pub mod region;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20251123_000001_registry;
 mod m20251123_000002_audit;
 mod m20251123_000003_change_feed;
+mod m20251125_000004_persisted_query;
 pub mod seed;
 
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251123_000001_registry::Migration),
             Box::new(m20251123_000002_audit::Migration),
             Box::new(m20251123_000003_change_feed::Migration),
+            Box::new(m20251125_000004_persisted_query::Migration),
         ]
     }
 }

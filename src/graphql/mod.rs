@@ -17,12 +17,13 @@ mod loaders;
 mod mutation;
 mod operation;
 mod paging;
+mod persisted;
 mod query;
 mod scalars;
 mod types;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
+use async_graphql::extensions::apollo_persisted_queries::ApolloPersistedQueries;
 use async_graphql::{MergedObject, Schema};
 
 use crate::registry::Registry;
@@ -39,9 +40,6 @@ pub use query::QueryRoot;
 pub struct Query(QueryRoot, changes::ChangesQuery);
 
 pub type RegistrySchema = Schema<Query, MutationRoot, SubscriptionRoot>;
-
-/// Persisted queries kept in memory (least recently used are dropped first).
-pub const PERSISTED_QUERIES: usize = 1024;
 
 /// Deepest query accepted: the full registry with holders and contract parties fits well within it.
 pub const MAX_DEPTH: usize = 16;
@@ -62,7 +60,7 @@ pub fn build_schema(registry: Registry, settings: SchemaSettings) -> RegistrySch
     Schema::build(Query::default(), MutationRoot::default(), SubscriptionRoot)
         .extension(operation::OperationGuard)
         .extension(settings.cost)
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)))
+        .extension(ApolloPersistedQueries::new(persisted::PersistedQueries::new(registry.db().clone())))
         .data(DataLoader::new(RegistryLoader::new(registry.clone()), tokio::spawn).delay(settings.loader_delay))
         .data(registry)
         .data(settings.subscriptions)

@@ -2,8 +2,12 @@
 //! each committed change once and fans it out to every subscriber from
 //! memory, so an idle subscriber costs no database statement and ten
 //! thousand of them cost what one does. The listener is woken at once by this
-//! instance's commits and looks for other instances' commits every
-//! [`OTHER_INSTANCES_POLL`] (one statement, whatever the number of subscribers).
+//! instance's commits and, on PostgreSQL, by other instances' through
+//! `LISTEN`/`NOTIFY` on [`COMMIT_CHANNEL`]. It also looks at the feed every
+//! [`OTHER_INSTANCES_POLL`] (one statement, whatever the number of
+//! subscribers), so a lost notification (or SQLite, which has none) costs at
+//! most that long. What it reads also moves the registry version the
+//! response cache and ETags are keyed on.
 //!
 //! A subscriber joins the fan-out *before* it catches up from the database:
 //! whatever the listener sends afterwards is newer than what the listener had
@@ -15,7 +19,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use entity::change_event;
-use sea_orm::DatabaseConnection;
+use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tokio::sync::{broadcast, watch};
 
 use super::feed::{ChangeFilter, read_changes};
@@ -23,6 +28,8 @@ use super::{Page, Registry, RegistryError};
 
 /// How soon a subscriber learns of a change committed through another instance.
 pub const OTHER_INSTANCES_POLL: Duration = Duration::from_secs(1);
+/// The PostgreSQL channel each commit is announced on, with its feed position.
+pub(super) const COMMIT_CHANNEL: &str = "jeugdregio_commits";
 /// Changes kept for subscribers that fall behind; one further behind catches up from the database.
 const FAN_OUT_BUFFER: usize = 1024;
 /// Changes read per statement.
@@ -66,6 +73,7 @@ async fn listen(
     mut commits: watch::Receiver<i64>,
 ) {
     let saw_head = |head: i64| known_head.fetch_max(head, Ordering::AcqRel);
+    let mut notifications = commit_notifications(&db).await;
     let mut position = loop {
         match super::feed::head(&db).await {
             Ok(head) => break head,
@@ -79,6 +87,7 @@ async fn listen(
     loop {
         tokio::select! {
             changed = commits.changed() => if changed.is_err() { return },
+            _ = next_notification(&mut notifications) => {}
             _ = tokio::time::sleep(OTHER_INSTANCES_POLL) => {}
         }
         loop {
@@ -100,5 +109,34 @@ async fn listen(
                 }
             }
         }
+    }
+}
+
+/// Listens for other instances' commits (PostgreSQL only).
+async fn commit_notifications(db: &DatabaseConnection) -> Option<PgListener> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return None;
+    }
+    let listening = async {
+        let mut listener = PgListener::connect_with(db.get_postgres_connection_pool()).await?;
+        listener.listen(COMMIT_CHANNEL).await?;
+        Ok::<_, sea_orm::sqlx::Error>(listener)
+    };
+    listening
+        .await
+        .inspect_err(|error| {
+            tracing::warn!(?error, "cannot LISTEN for other instances' commits; they are seen within a second")
+        })
+        .ok()
+}
+
+/// The next notification; never, without a listener. On a failure the
+/// listener is dropped and the once-a-second look carries on alone.
+async fn next_notification(notifications: &mut Option<PgListener>) {
+    let Some(listener) = notifications else { return std::future::pending().await };
+    // `Ok(None)`: the connection was lost; the next call reconnects.
+    if let Err(error) = listener.try_recv().await {
+        tracing::warn!(?error, "lost LISTEN for other instances' commits; they are seen within a second");
+        *notifications = None;
     }
 }

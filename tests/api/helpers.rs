@@ -22,6 +22,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use database::TestDatabase;
+pub use database::on_postgres;
 
 // ---------------------------------------------------------------------------
 // The service

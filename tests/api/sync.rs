@@ -2,6 +2,7 @@
 //! live subscriptions, HTTP caching, persisted queries and idempotent sync.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -305,6 +306,57 @@ async fn public_answers_are_kept_per_registry_version_and_never_stale() {
     assert_ne!(headers["etag"], first_headers["etag"]);
     let fresh: Value = serde_json::from_slice(&fresh).unwrap();
     assert_eq!(fresh["data"]["municipality"]["website"], "https://www.eindhoven.nl/jeugd");
+}
+
+#[tokio::test]
+async fn a_write_through_one_instance_is_seen_through_another_within_a_second() {
+    use sha2::{Digest, Sha256};
+    let first = TestApp::spawn().await;
+    let second = first.start_another(first.settings()).await;
+    // On PostgreSQL instances tell each other of commits (LISTEN/NOTIFY); on
+    // SQLite they look once a second.
+    let within = Duration::from_millis(if crate::helpers::on_postgres() { 1_000 } else { 2_000 });
+
+    // A query registered through one instance runs by its hash through the other.
+    let query = r#"{ municipality(code: "GM0772") { website } }"#;
+    let hash = hex::encode(Sha256::digest(query.as_bytes()));
+    let persisted = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let (_, registered) = first.anonymous().send_body(&json!({ "query": query, "extensions": persisted })).await;
+    assert!(registered["data"]["municipality"].is_object(), "{registered}");
+    let by_hash = || async {
+        let request = second.anonymous().get().query(&[("extensions", persisted.to_string())]);
+        let response = request.send().await.unwrap();
+        let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+        (etag, response.json::<Value>().await.unwrap())
+    };
+    let (stale_etag, before) = by_hash().await;
+    assert!(before["data"]["municipality"].is_object(), "{before}");
+
+    let mut request = second.url("/graphql/ws").replace("http://", "ws://").into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
+    socket.send(Message::text(json!({ "type": "connection_init" }).to_string())).await.unwrap();
+    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+    let subscribe = json!({ "id": "1", "type": "subscribe",
+                            "payload": { "query": "subscription { registryChanged { code } }" } });
+    socket.send(Message::text(subscribe.to_string())).await.unwrap();
+    // The subscription is live once an earlier commit is delivered; give it a moment.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    set_website(&first, "GM0772", "https://www.eindhoven.nl/elders").await;
+    let written = std::time::Instant::now();
+    let event = tokio::time::timeout(within, next_message(&mut socket)).await.expect("an event within the bound");
+    assert_eq!(event["payload"]["data"]["registryChanged"]["code"], "GM0772", "{event}");
+    loop {
+        let (etag, body) = by_hash().await;
+        if body["data"]["municipality"]["website"] == "https://www.eindhoven.nl/elders" {
+            assert_ne!(etag, stale_etag, "a fresh ETag with the fresh answer");
+            break;
+        }
+        assert_eq!(etag, stale_etag, "the old answer comes with its own ETag");
+        assert!(written.elapsed() < within, "the other instance still answers the old data after {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]

@@ -242,6 +242,15 @@ impl WriteTxn {
         }
         // Last, so the feed head stays locked for as short as possible.
         let head = feed::append(&self.txn, &changes).await?;
+        if sea_orm::ConnectionTrait::get_database_backend(&self.txn) == DatabaseBackend::Postgres {
+            // Delivered at commit: other instances' listeners wake at once.
+            let announce = sea_orm::Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [crate::registry::live::COMMIT_CHANNEL.into(), head.to_string().into()],
+            );
+            sea_orm::ConnectionTrait::execute_raw(&self.txn, announce).await?;
+        }
         self.txn.commit().await?;
         Ok(Some(head))
     }

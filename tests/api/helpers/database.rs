@@ -25,6 +25,11 @@ use std::sync::{Mutex, OnceLock};
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 
+/// True when the tests run against PostgreSQL.
+pub fn on_postgres() -> bool {
+    postgres_server().is_some()
+}
+
 /// The PostgreSQL server database named by `JEUGDREGIO_TEST_DATABASE_URL`, if any.
 fn postgres_server() -> Option<String> {
     std::env::var("JEUGDREGIO_TEST_DATABASE_URL").ok().filter(|url| url.starts_with("postgres"))
