@@ -15,7 +15,7 @@
 //! [`ROOT_FIELDS_AT_ONCE`] root fields of one request resolve at a time; the
 //! relations below them are batched by the DataLoaders anyway.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -93,6 +93,7 @@ impl ExtensionFactory for CostLimits {
             resolved: AtomicUsize::new(0),
             root_fields: Semaphore::new(ROOT_FIELDS_AT_ONCE),
             deadline: OnceLock::new(),
+            expired: AtomicBool::new(false),
         })
     }
 }
@@ -106,6 +107,7 @@ struct CostGuard {
     /// set it: their events are not one request's work, so neither the
     /// deadline nor the result budget applies to them (the cost check does).
     deadline: OnceLock<Instant>,
+    expired: AtomicBool,
 }
 
 fn error(code: ErrorCode, message: String, fields: [(&str, usize); 2]) -> ServerError {
@@ -236,7 +238,11 @@ impl Extension for CostGuard {
             let message = format!("this request resolved more than {limit} fields and was stopped");
             return Err(error(ErrorCode::ResultLimitExceeded, message, [("resolved", resolved), ("limit", limit)]));
         }
-        if resolved.is_multiple_of(CLOCK_EVERY) && Instant::now() > *deadline {
+        // Once past, every field fails at once, so the rest of the tree is not built.
+        let expired = self.expired.load(Ordering::Relaxed)
+            || (resolved.is_multiple_of(CLOCK_EVERY) && Instant::now() > *deadline);
+        if expired {
+            self.expired.store(true, Ordering::Relaxed);
             return Err(timeout_error(self.limits.deadline));
         }
         if info.path_node.parent.is_some() {
