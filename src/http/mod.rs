@@ -218,7 +218,8 @@ async fn run_graphql(
 
 /// An answer with data, gzip-compressed when the client takes it.
 fn answer_response(answer: &cache::Answer, headers: &HeaderMap) -> Response {
-    let mut response = match answer.gzip().filter(|_| cache::accepts_gzip(headers)) {
+    let gzip = if cache::accepts_gzip(headers) { answer.gzip() } else { None };
+    let mut response = match gzip {
         Some(gzip) => {
             let mut response = Response::new(axum::body::Body::from(gzip.clone()));
             set_header(&mut response, header::CONTENT_ENCODING, "gzip");
