@@ -67,6 +67,10 @@ pub struct Options {
     /// How many times the seed `portal-100x` holds (copies of the seeded regions are added).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(2..))]
     pub scale: u16,
+    /// Connections of `portal-100x`: each answer is about a megabyte, and more
+    /// connections only queue behind each other on two cores.
+    #[arg(long, default_value_t = 4)]
+    pub connections_100x: usize,
     /// The service's --max-in-flight; without it, the service's default.
     #[arg(long)]
     pub max_in_flight: Option<usize>,
@@ -140,7 +144,7 @@ fn header(opts: &Options) -> anyhow::Result<()> {
     println!("machine: {}, {} cores, {}", model.unwrap_or("unknown CPU"), std::thread::available_parallelism()?, memory.unwrap_or_default());
     println!("service: commit {}{dirty} ({})", git(&["rev-parse", "--short=12", "HEAD"]), git(&["log", "-1", "--format=%cs %s"]));
     println!(
-        "options: databases {:?}, workloads {:?}, connections {} (writes {}), duration {:?}, warm-up {:?}, feed clients {}, subscribers {}x{}, scale {}x, service flags: --rate-limit 0 --connections-per-address {}{}{}",
+        "options: databases {:?}, workloads {:?}, connections {} (writes {}), duration {:?}, warm-up {:?}, feed clients {}, subscribers {}x{}, scale {}x with {} connections, service flags: --rate-limit 0 --connections-per-address {}{}{}",
         opts.databases.iter().map(|d| d.name()).collect::<Vec<_>>(),
         opts.workloads,
         opts.connections(),
@@ -151,6 +155,7 @@ fn header(opts: &Options) -> anyhow::Result<()> {
         opts.ws_connections,
         opts.subscriptions_per_connection,
         opts.scale,
+        opts.connections_100x,
         opts.connections_per_address,
         opts.max_in_flight.map(|n| format!(" --max-in-flight {n}")).unwrap_or_default(),
         opts.service_args.iter().map(|a| format!(" {a}")).collect::<String>(),
@@ -197,7 +202,10 @@ async fn bench(opts: Options) -> anyhow::Result<()> {
         let mut run = Run::new(&opts, db, config, service);
         for &workload in &opts.workloads {
             println!("\n### {} / {workload:?}", db.name());
-            if let Err(error) = run.run(workload).await {
+            let began = Instant::now();
+            let outcome = run.run(workload).await;
+            println!("  ({:.0} s)", began.elapsed().as_secs_f64());
+            if let Err(error) = outcome {
                 println!("  FAILED: {error:#}");
                 problems.push(format!("{} / {workload:?}: {error:#}", db.name()));
                 if run.service.is_none() {

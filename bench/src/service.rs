@@ -30,7 +30,22 @@ impl Db {
 }
 
 pub fn build(workspace: &Path) -> anyhow::Result<()> {
-    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut command = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    // `cargo run` gives this process the bench package's CARGO_PKG_*,
+    // CARGO_MANIFEST_DIR and the like. Build scripts (ring's) rerun when
+    // those change, so passing them on would rebuild half the dependencies
+    // here, and again at the next plain `cargo build`.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || ["CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR"]
+                .contains(&name.as_ref())
+        {
+            command.env_remove(name.as_ref());
+        }
+    }
+    let status = command
         .args(["build", "--release", "--bin", "jeugdregio"])
         .current_dir(workspace)
         .status()

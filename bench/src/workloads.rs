@@ -111,9 +111,18 @@ impl<'a> Run<'a> {
         self.rows.push(row);
     }
 
+    /// A sample with the statements it took when nothing else ran.
+    async fn sample_alone(&self, call: &Call) -> anyhow::Result<Answer> {
+        let before = self.service().metrics().await?.statements;
+        let answer = self.sample(call).await?;
+        let statements = self.service().metrics().await?.statements - before;
+        println!("  one request alone: {statements} SQL statements, {} bytes", answer.body.len());
+        Ok(answer)
+    }
+
     async fn portal(&mut self) -> anyhow::Result<()> {
         let call = queries::portal(100);
-        let answer = self.sample(&call).await?;
+        let answer = self.sample_alone(&call).await?;
         let baseline = self.baseline(&answer, &call).await?;
         let workers = (0..self.opts.connections()).map(|_| Fixed(call.clone())).collect();
         let (stats, mut row) = self.measure("portal", workers).await?;
@@ -349,9 +358,9 @@ impl<'a> Run<'a> {
             self.config.extra_args.extend(["--max-cost".to_owned(), cost.to_string()]);
             self.service = Some(Service::start(&self.config).await?);
         }
-        let answer = self.sample(&call).await?;
+        let answer = self.sample_alone(&call).await?;
         println!("  regions(first: 500): {} bytes (the 1x portal with first: 100: {one} bytes)", answer.body.len());
-        let workers = (0..self.opts.connections()).map(|_| Fixed(call.clone())).collect();
+        let workers = (0..self.opts.connections_100x).map(|_| Fixed(call.clone())).collect();
         let (stats, mut row) = self.measure(&format!("portal-{scale}x (SYNTHETIC data, first: 500)"), workers).await?;
         row.target("SQL/request <= 10", row.sql_per_request.is_some_and(|s| s <= 10.0));
         row.target("within the default --max-cost", refused.is_none());
