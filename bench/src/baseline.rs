@@ -89,9 +89,7 @@ impl Baseline {
         command.arg("baseline").arg("--body").arg(&body_file);
         for (name, value) in &answer.headers {
             // Framing headers are hyper's to write; the rest are the service's own.
-            if [hyper::header::CONTENT_LENGTH, hyper::header::TRANSFER_ENCODING, hyper::header::DATE]
-                .contains(name)
-            {
+            if [hyper::header::CONTENT_LENGTH, hyper::header::TRANSFER_ENCODING, hyper::header::DATE].contains(name) {
                 continue;
             }
             command.arg("--header").arg(format!("{}: {}", name, value.to_str().unwrap_or_default()));
@@ -104,7 +102,6 @@ impl Baseline {
         let port: u16 = line.trim().parse().with_context(|| format!("baseline server said {line:?}"))?;
         Ok(Baseline { child, addr: SocketAddr::from(([127, 0, 0, 1], port)), _dir: dir })
     }
-
 }
 
 impl Drop for Baseline {

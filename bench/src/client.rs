@@ -233,7 +233,9 @@ async fn run_worker<W: Worker>(
                 stats.errors += 1;
                 if stats.first_error.is_none() {
                     stats.first_error = Some(match &result {
-                        Ok(a) => format!("HTTP {}: {}", a.status, String::from_utf8_lossy(&a.body[..a.body.len().min(300)])),
+                        Ok(a) => {
+                            format!("HTTP {}: {}", a.status, String::from_utf8_lossy(&a.body[..a.body.len().min(300)]))
+                        }
                         Err(e) => format!("transport: {e:#}"),
                     });
                 }

@@ -29,7 +29,11 @@ pub struct Options {
     pub databases: Vec<Db>,
     /// Workloads to run, comma-separated, in this order: portal, portal-as-of,
     /// municipality, writes, feed, isolation, subscribers, portal-100x.
-    #[arg(long, value_delimiter = ',', default_value = "portal,portal-as-of,municipality,writes,feed,isolation,subscribers,portal-100x")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "portal,portal-as-of,municipality,writes,feed,isolation,subscribers,portal-100x"
+    )]
     pub workloads: Vec<Workload>,
     /// Concurrent keep-alive connections per read workload (and the heavy load of `isolation`) [default: 32].
     #[arg(long)]
@@ -123,7 +127,8 @@ fn main() -> anyhow::Result<()> {
 
 fn header(opts: &Options) -> anyhow::Result<()> {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo.lines().find_map(|l| l.strip_prefix("model name")).map(|l| l.trim_start_matches([' ', '\t', ':']));
+    let model =
+        cpuinfo.lines().find_map(|l| l.strip_prefix("model name")).map(|l| l.trim_start_matches([' ', '\t', ':']));
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let memory = meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:")).map(|l| l.trim().to_owned());
     let git = |args: &[&str]| {
@@ -141,8 +146,17 @@ fn header(opts: &Options) -> anyhow::Result<()> {
         " (with uncommitted changes)"
     };
     println!("# jeugdregio benchmark");
-    println!("machine: {}, {} cores, {}", model.unwrap_or("unknown CPU"), std::thread::available_parallelism()?, memory.unwrap_or_default());
-    println!("service: commit {}{dirty} ({})", git(&["rev-parse", "--short=12", "HEAD"]), git(&["log", "-1", "--format=%cs %s"]));
+    println!(
+        "machine: {}, {} cores, {}",
+        model.unwrap_or("unknown CPU"),
+        std::thread::available_parallelism()?,
+        memory.unwrap_or_default()
+    );
+    println!(
+        "service: commit {}{dirty} ({})",
+        git(&["rev-parse", "--short=12", "HEAD"]),
+        git(&["log", "-1", "--format=%cs %s"])
+    );
     println!(
         "options: databases {:?}, workloads {:?}, connections {} (writes {}), duration {:?}, warm-up {:?}, feed clients {}, subscribers {}x{}, scale {}x with {} connections, service flags: --rate-limit 0 --connections-per-address {}{}{}",
         opts.databases.iter().map(|d| d.name()).collect::<Vec<_>>(),
@@ -198,7 +212,11 @@ async fn bench(opts: Options) -> anyhow::Result<()> {
             log: dir.path().join(format!("service-{}.log", db.name())),
         };
         let service = Service::start(&config).await?;
-        println!("service ready in {:.1} s (migrated and seeded), log {}", service.started_in.as_secs_f64(), config.log.display());
+        println!(
+            "service ready in {:.1} s (migrated and seeded), log {}",
+            service.started_in.as_secs_f64(),
+            config.log.display()
+        );
         let mut run = Run::new(&opts, db, config, service);
         for &workload in &opts.workloads {
             println!("\n### {} / {workload:?}", db.name());
@@ -220,7 +238,11 @@ async fn bench(opts: Options) -> anyhow::Result<()> {
     }
     println!("\n## Summary\n");
     println!("{}", report::summary(&rows));
-    println!("Targets: a few ms = {} ms. portal-{}x runs on SYNTHETIC data (copies of the seed).", workloads::FEW_MS, opts.scale);
+    println!(
+        "Targets: a few ms = {} ms. portal-{}x runs on SYNTHETIC data (copies of the seed).",
+        workloads::FEW_MS,
+        opts.scale
+    );
     for problem in &problems {
         println!("problem: {problem}");
     }

@@ -114,8 +114,11 @@ pub fn summary(rows: &[Row]) -> String {
                 .collect::<Vec<_>>()
                 .join("; ")
         };
-        let errors =
-            if row.conflicts > 0 { format!("{} (+{} conflicts)", row.errors, row.conflicts) } else { row.errors.to_string() };
+        let errors = if row.conflicts > 0 {
+            format!("{} (+{} conflicts)", row.errors, row.conflicts)
+        } else {
+            row.errors.to_string()
+        };
         out.push_str(&format!(
             "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {:.1} | {} |\n",
             row.database,

@@ -59,7 +59,8 @@ pub async fn prepare(db: Db, postgres_url: &str, dir: &Path) -> anyhow::Result<S
     match db {
         Db::Sqlite => Ok(format!("sqlite://{}?mode=rwc", dir.join("bench.sqlite").display())),
         Db::Postgres => {
-            let admin = Database::connect(postgres_url).await.with_context(|| format!("connecting to {postgres_url}"))?;
+            let admin =
+                Database::connect(postgres_url).await.with_context(|| format!("connecting to {postgres_url}"))?;
             admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")).await?;
             admin.execute_unprepared(&format!("CREATE DATABASE {POSTGRES_DATABASE}")).await?;
             admin.close().await?;
@@ -153,8 +154,7 @@ impl Service {
                 .and_then(|v| v.trim().parse::<f64>().ok())
         };
         Ok(Metrics {
-            statements: value("jeugdregio_sql_statements_total").context("no jeugdregio_sql_statements_total")?
-                as u64,
+            statements: value("jeugdregio_sql_statements_total").context("no jeugdregio_sql_statements_total")? as u64,
             rss: value("process_resident_memory_bytes").unwrap_or(0.0) as u64,
             peak_rss: value("process_resident_memory_max_bytes").unwrap_or(0.0) as u64,
         })

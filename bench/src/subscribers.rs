@@ -75,7 +75,8 @@ async fn connect(addr: SocketAddr, subscriptions: usize) -> anyhow::Result<Socke
         }
     }
     for id in 0..subscriptions {
-        let message = serde_json::json!({ "id": id.to_string(), "type": "subscribe", "payload": { "query": SUBSCRIPTION } });
+        let message =
+            serde_json::json!({ "id": id.to_string(), "type": "subscribe", "payload": { "query": SUBSCRIPTION } });
         socket.send(Message::text(message.to_string())).await?;
     }
     Ok(socket)

@@ -13,9 +13,7 @@ use entity::{
     contract_care_form, contract_party, contract_provider, cooperation, cooperation_member, framework_contract,
     membership, municipality, region, role,
 };
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, Database, DbBackend, EntityTrait, IntoActiveModel, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, DbBackend, EntityTrait, IntoActiveModel, TransactionTrait};
 
 /// Rows written, for the report.
 #[derive(Debug, Default)]

@@ -166,7 +166,8 @@ impl<'a> Run<'a> {
         let call = Call::graphql(queries::MUNICIPALITIES_WITH_VERSION, json!({ "first": count.min(500) }));
         let answer = self.sample(&call).await?;
         let body: Value = serde_json::from_slice(&answer.body)?;
-        let nodes = body.pointer("/data/municipalities/nodes").and_then(Value::as_array).context("no municipalities")?;
+        let nodes =
+            body.pointer("/data/municipalities/nodes").and_then(Value::as_array).context("no municipalities")?;
         let mut writers = Vec::new();
         for node in nodes.iter().take(count) {
             let code = node.get("code").and_then(Value::as_str).context("a municipality without code")?;
@@ -248,7 +249,7 @@ impl<'a> Run<'a> {
         loaded_row.sql_per_request = None;
         let (d50, d99) = (loaded.ms(0.5) - alone.ms(0.5), loaded.ms(0.99) - alone.ms(0.99));
         println!("  difference: p50 {d50:+.2} ms, p99 {d99:+.2} ms");
-        loaded_row.target(&format!("p99 delay <= {FEW_MS} ms (was {d99:+.2})"), d99 <= FEW_MS);
+        loaded_row.target(format!("p99 delay <= {FEW_MS} ms (was {d99:+.2})"), d99 <= FEW_MS);
         loaded_row.target("no errors", loaded.errors == 0);
         self.rows.push(row);
         self.finish(loaded_row, &loaded);
@@ -275,7 +276,10 @@ impl<'a> Run<'a> {
             quiet = if now - last <= 2 { quiet + 1 } else { 0 };
             last = now;
         }
-        println!("  {total} subscriptions on {connections} WebSocket connections, live after {:.1} s", opened.elapsed().as_secs_f64());
+        println!(
+            "  {total} subscriptions on {connections} WebSocket connections, live after {:.1} s",
+            opened.elapsed().as_secs_f64()
+        );
         let failures = subscribers.failures.load(std::sync::atomic::Ordering::Relaxed);
         if let Some(failure) = subscribers.first_failure.lock().expect("not poisoned").clone() {
             println!("  {failures} subscriptions failed; first: {failure}");
@@ -289,7 +293,7 @@ impl<'a> Run<'a> {
         let (loaded, mut row) = self.probe(&format!("subscribers: cheap read, {total} idle open")).await?;
         let d99 = loaded.ms(0.99) - alone.ms(0.99);
         println!("  difference: p50 {:+.2} ms, p99 {d99:+.2} ms", loaded.ms(0.5) - alone.ms(0.5));
-        row.target(&format!("p99 delay <= {FEW_MS} ms (was {d99:+.2})"), d99 <= FEW_MS);
+        row.target(format!("p99 delay <= {FEW_MS} ms (was {d99:+.2})"), d99 <= FEW_MS);
         self.finish(row, &loaded);
 
         // One write; then the time from its answer to each subscriber's event.
