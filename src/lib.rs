@@ -81,9 +81,10 @@ impl Default for Limits {
     }
 }
 
-/// Default cap of GraphQL requests in flight: far above what a 2-core machine
-/// serves at once (a request takes milliseconds), far below what exhausts it.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+/// Default cap of GraphQL requests in flight: room for a thousand pollers
+/// with one request each (a cheap request takes milliseconds), far below what
+/// exhausts the machine; heavy requests are bounded apart (`HEAVY_COST`).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 
 /// Default cap of live subscriptions per instance; idle ones cost no statement.
 pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 10_000;
@@ -112,6 +113,7 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         cost: settings.limits.cost,
         result: settings.limits.result_fields,
         deadline: settings.limits.execution_timeout,
+        heavy_lanes: graphql::cost::heavy_lanes(),
     };
     let subscriptions = graphql::SubscriptionLimits::new(
         settings.limits.max_subscriptions,

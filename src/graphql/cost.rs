@@ -57,11 +57,15 @@ pub fn page(child: usize, first: Option<i32>) -> usize {
     list(child, size as usize)
 }
 
+/// A request whose computed cost is at least this is heavy (the whole
+/// registry costs about 1.1 million; one municipality with its region 5).
+pub const HEAVY_COST: usize = 100_000;
+
 /// How often (in resolved fields) a running request looks at the clock.
 const CLOCK_EVERY: usize = 64;
 
 /// The budgets of one request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CostLimits {
     pub cost: usize,
     pub result: usize,
@@ -69,11 +73,28 @@ pub struct CostLimits {
     /// work is all CPU never yields, so aborting its task alone would not stop
     /// it (`http::execute` answers on time either way).
     pub deadline: Duration,
+    /// Heavy requests run here one lane at a time, so that they cannot take
+    /// every core: a cheap request (one municipality, a feed page) then never
+    /// waits behind them for more than a moment. Waiting counts against the
+    /// deadline.
+    pub heavy_lanes: Arc<Semaphore>,
+}
+
+/// One lane per core but one, and at least one: a heavy query works without
+/// yielding for long stretches, so it holds its core while it does.
+pub fn heavy_lanes() -> Arc<Semaphore> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    Arc::new(Semaphore::new(cores.saturating_sub(1).max(1)))
 }
 
 impl Default for CostLimits {
     fn default() -> Self {
-        Self { cost: DEFAULT_COST_LIMIT, result: DEFAULT_RESULT_LIMIT, deadline: crate::DEFAULT_EXECUTION_TIMEOUT }
+        Self {
+            cost: DEFAULT_COST_LIMIT,
+            result: DEFAULT_RESULT_LIMIT,
+            deadline: crate::DEFAULT_EXECUTION_TIMEOUT,
+            heavy_lanes: heavy_lanes(),
+        }
     }
 }
 
@@ -88,7 +109,7 @@ pub fn timeout_error(limit: Duration) -> ServerError {
 impl ExtensionFactory for CostLimits {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(CostGuard {
-            limits: *self,
+            limits: self.clone(),
             cost: AtomicUsize::new(0),
             resolved: AtomicUsize::new(0),
             root_fields: Semaphore::new(ROOT_FIELDS_AT_ONCE),
@@ -203,6 +224,11 @@ impl Extension for CostGuard {
         next: NextExecute<'_>,
     ) -> Response {
         let _ = self.deadline.set(Instant::now() + self.limits.deadline);
+        let _lane = if self.cost.load(Ordering::Relaxed) >= HEAVY_COST {
+            Some(self.limits.heavy_lanes.acquire().await.expect("the semaphore is never closed"))
+        } else {
+            None
+        };
         let mut response = next.run(ctx, operation_name).await;
         let stopped = [ErrorCode::ResultLimitExceeded, ErrorCode::Timeout]
             .into_iter()

@@ -53,7 +53,9 @@ impl WriteTxn {
         };
         // READ COMMITTED whatever the server's default: the feed's head row
         // lock relies on a blocked UPDATE seeing the committed value.
-        let txn = registry.db.begin_with_config(Some(IsolationLevel::ReadCommitted), None).await?;
+        // (SQLite has one isolation level, and sea-orm warns on every write when asked for one.)
+        let isolation = writer.is_none().then_some(IsolationLevel::ReadCommitted);
+        let txn = registry.db.begin_with_config(isolation, None).await?;
         let mut receipt = None;
         if let Some(id) = intent.client_mutation_id {
             let hash = receipts::fingerprint(input);
