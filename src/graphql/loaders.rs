@@ -72,8 +72,7 @@ macro_rules! by_id {
 
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $module::Model>, LoadError> {
                 let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
-                let rows =
-                    self.registry.by_ids::<$module::Entity>($module::Column::Id, &ids).await.map_err(Arc::new)?;
+                let rows = self.registry.by_ids::<$module::Model>(&ids).await.map_err(Arc::new)?;
                 Ok(rows.into_iter().map(|(id, row)| ($key(id), row)).collect())
             }
         }

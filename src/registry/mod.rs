@@ -57,6 +57,8 @@ pub struct Registry {
     /// The newest feed position this instance knows to be committed: its own
     /// commits at once, other instances' through the live listener.
     known_head: Arc<AtomicI64>,
+    /// The registry in memory, for relations (see `read/snapshot.rs`).
+    snapshots: Arc<read::SnapshotCell>,
 }
 
 impl Registry {
@@ -67,6 +69,7 @@ impl Registry {
             feed: tokio::sync::watch::Sender::new(0),
             live: live::channel(),
             known_head: Default::default(),
+            snapshots: Default::default(),
         }
     }
 

@@ -431,6 +431,8 @@ async fn the_full_registry_query_costs_a_fixed_number_of_statements() {
     // not split one level of the query into two batches.
     let mut settings = alone.settings();
     settings.loader_delay = std::time::Duration::from_millis(25);
+    // Every run must execute: no kept answers.
+    settings.response_cache_bytes = 0;
     let app = alone.start_another(settings).await;
     // Zuidoost-Brabant alone touches every relation (roles of every kind,
     // holders that are regions, member regions, contracts), so an N+1 would
@@ -457,7 +459,8 @@ async fn the_full_registry_query_costs_a_fixed_number_of_statements() {
         costs.push((regions, *runs.iter().min().unwrap(), *runs.iter().max().unwrap()));
     }
     let (_, plan, _) = costs[0];
-    assert!(plan <= 30, "the full registry takes {plan} statements");
+    // The relations come from the in-memory snapshot: only the page of regions is read.
+    assert!(plan <= 10, "the full registry takes {plan} statements");
     for (regions, least, most) in &costs {
         assert_eq!(*least, plan, "{regions} regions: cost must not grow with the number of rows: {costs:?}");
         assert!(*most < plan + 42, "{regions} regions: {costs:?}");

@@ -298,7 +298,7 @@ async fn public_answers_are_kept_per_registry_version_and_never_stale() {
     let statements = app.statements().await;
     post(app.as_municipality("GM0772"), None).await;
     post(app.as_municipality("GM0772"), None).await;
-    assert!(app.statements().await - statements >= 4, "each ran: at least two statements each");
+    assert!(app.statements().await - statements >= 2, "each ran: at least its lookup by code");
 
     // A write moves the registry version: the next answer is fresh.
     set_website(&app, "GM0772", "https://www.eindhoven.nl/jeugd").await;

@@ -1,12 +1,9 @@
 //! Single objects by code, and the small closed lists.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use entity::*;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::{Keyed, by_key};
 use crate::registry::record::Coded;
 use crate::registry::{Registry, RegistryError};
 
@@ -32,15 +29,5 @@ impl Registry {
     /// Ids of the rows of `M` with the given code (none or one), whatever their validity.
     pub(super) async fn ids_of<M: Coded>(&self, code: &str) -> Result<Vec<i32>, DbErr> {
         M::Entity::find().select_only().column(M::ID).filter(M::CODE.eq(code)).into_tuple().all(&self.db).await
-    }
-
-    /// Rows of `E` by primary key, whatever their validity: the caller already
-    /// decided the link is valid on its date.
-    pub async fn by_ids<E>(&self, id_column: E::Column, ids: &[i32]) -> Result<HashMap<i32, E::Model>, RegistryError>
-    where
-        E: EntityTrait,
-        E::Model: Keyed,
-    {
-        Ok(by_key(E::find().filter(id_column.is_in(ids.iter().copied())).all(&self.db).await?))
     }
 }

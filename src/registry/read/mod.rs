@@ -7,8 +7,9 @@ mod audit;
 mod filters;
 mod lookups;
 mod relations;
+mod snapshot;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 
 use entity::*;
 use sea_orm::ColumnTrait;
@@ -17,6 +18,7 @@ use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilte
 pub use audit::AuditFilter;
 pub use filters::*;
 pub use relations::CooperationMembers;
+pub use snapshot::SnapshotCell;
 
 use super::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RegistryError};
 
@@ -93,22 +95,6 @@ where
     Ok(Page { items, has_next_page, total_count })
 }
 
-fn by_key<M: Keyed>(rows: Vec<M>) -> HashMap<i32, M> {
-    rows.into_iter().map(|row| (row.key(), row)).collect()
-}
-/// Groups `(owner, target)` links into owner -> targets, keeping the order of
-/// `targets` (which callers sort by code) and dropping links to targets that
-/// are not in it (for instance because they are not valid on the date).
-fn group<M: Keyed + Clone>(links: impl IntoIterator<Item = (i32, i32)>, targets: &[M]) -> HashMap<i32, Vec<M>> {
-    let position: HashMap<i32, usize> = targets.iter().enumerate().map(|(i, t)| (t.key(), i)).collect();
-    let mut grouped: HashMap<i32, BTreeMap<usize, M>> = HashMap::new();
-    for (owner, target) in links {
-        if let Some(&i) = position.get(&target) {
-            grouped.entry(owner).or_default().insert(i, targets[i].clone());
-        }
-    }
-    grouped.into_iter().map(|(owner, rows)| (owner, rows.into_values().collect())).collect()
-}
 fn unique(ids: impl IntoIterator<Item = i32>) -> Vec<i32> {
     ids.into_iter().collect::<HashSet<_>>().into_iter().collect()
 }

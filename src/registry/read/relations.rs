@@ -1,21 +1,55 @@
-//! Batch relations for the DataLoaders: every function runs a fixed number
-//! of statements however many ids it is given.
+//! Batch relations for the DataLoaders, answered from the registry snapshot
+//! (`snapshot.rs`): no statement however many ids they are given, on any
+//! date. The rules are those of the registry everywhere: validity is
+//! half-open, related rows come ordered by code, and a row counts only when
+//! both the link and the row are valid on the date.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use entity::*;
-use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition};
 
-use super::{Keyed, group, unique};
-use crate::registry::record::Coded;
-use crate::registry::{Registry, RegistryError, valid_on};
+use super::snapshot::{InSnapshot, Snapshot};
+use super::unique;
+use crate::registry::record::Dated;
+use crate::registry::validity::is_valid_on;
+use crate::registry::{Registry, RegistryError};
 
 /// Members of a cooperation on a date.
 #[derive(Debug, Clone, Default)]
 pub struct CooperationMembers {
     pub municipalities: Vec<municipality::Model>,
     pub regions: Vec<region::Model>,
+}
+
+fn valid<M: Dated>(row: &M, date: NaiveDate) -> bool {
+    is_valid_on(row.valid_from(), row.valid_to(), date)
+}
+
+/// Owner -> the rows of `M` its links point at that are valid on `date`, in code order.
+fn linked<M: InSnapshot>(
+    snapshot: &Snapshot,
+    links: impl IntoIterator<Item = (i32, i32)>,
+    date: NaiveDate,
+) -> HashMap<i32, Vec<M>> {
+    let table = M::table(snapshot);
+    let mut ranked: HashMap<i32, Vec<usize>> = HashMap::new();
+    for (owner, target) in links {
+        if let (Some(rank), Some(row)) = (table.rank(target), table.get(target))
+            && row.is_valid_on(date)
+        {
+            ranked.entry(owner).or_default().push(rank);
+        }
+    }
+    ranked
+        .into_iter()
+        .map(|(owner, mut ranks)| {
+            ranks.sort_unstable();
+            ranks.dedup();
+            (owner, ranks.into_iter().map(|rank| table.rows[rank].clone()).collect())
+        })
+        .collect()
 }
 
 /// Roles for one of the regions, held by one, or for one of their cooperations.
@@ -26,67 +60,89 @@ fn region_roles_condition(region_ids: &[i32], cooperations: &HashMap<i32, HashSe
         .add(role::Column::CooperationId.is_in(unique(cooperations.values().flatten().copied())))
 }
 
-impl Registry {
-    // ----- batch relations (DataLoaders) ------------------------------------
-
-    /// Memberships valid on `date` for the given municipalities or regions, as
-    /// `(municipality_id, region_id)` pairs.
-    async fn memberships(&self, condition: Condition, date: NaiveDate) -> Result<Vec<(i32, i32)>, DbErr> {
-        membership::Entity::find()
-            .select_only()
-            .column(membership::Column::MunicipalityId)
-            .column(membership::Column::RegionId)
-            .filter(condition)
-            .filter(valid_on(membership::Column::ValidFrom, membership::Column::ValidTo, date))
-            .into_tuple()
-            .all(&self.db)
-            .await
+impl Snapshot {
+    /// Memberships valid on `date`, as `(municipality_id, region_id)`.
+    fn memberships_on(&self, date: NaiveDate) -> impl Iterator<Item = (i32, i32)> + '_ {
+        self.memberships.iter().filter(move |m| valid(*m, date)).map(|m| (m.municipality_id, m.region_id))
     }
 
-    /// Rows of `M` with these ids that are valid on `date`, ordered by code.
-    async fn valid_rows<M: Coded>(&self, ids: Vec<i32>, date: NaiveDate) -> Result<Vec<M>, DbErr> {
-        M::Entity::find().filter(M::ID.is_in(ids)).filter(M::valid_on(date)).order_by_asc(M::CODE).all(&self.db).await
+    /// `(cooperation_id, municipality_id, region_id)` of memberships valid on `date`.
+    fn cooperation_members_on(&self, date: NaiveDate) -> impl Iterator<Item = (i32, Option<i32>, Option<i32>)> + '_ {
+        self.cooperation_members
+            .iter()
+            .filter(move |m| valid(*m, date))
+            .map(|m| (m.cooperation_id, m.municipality_id, m.region_id))
     }
 
-    /// `(owner, target)` pairs of link table `L` for the given owners.
-    async fn links<L: EntityTrait>(
+    /// Cooperation ids per region: with the region as a member, or with a
+    /// member municipality that is in the region on that date.
+    fn cooperation_ids_of_regions(&self, region_ids: &[i32], date: NaiveDate) -> HashMap<i32, HashSet<i32>> {
+        let wanted: HashSet<i32> = region_ids.iter().copied().collect();
+        let region_of: HashMap<i32, i32> = self.memberships_on(date).filter(|(_, r)| wanted.contains(r)).collect();
+        let mut result: HashMap<i32, HashSet<i32>> = HashMap::new();
+        for (cooperation_id, municipality_id, region_id) in self.cooperation_members_on(date) {
+            let region = match (municipality_id, region_id) {
+                (_, Some(r)) if wanted.contains(&r) => Some(r),
+                (Some(m), _) => region_of.get(&m).copied(),
+                _ => None,
+            };
+            if let Some(region) = region {
+                result.entry(region).or_default().insert(cooperation_id);
+            }
+        }
+        result
+    }
+
+    /// Cooperation ids per municipality: with the municipality as a member, or
+    /// with its region as a member.
+    fn cooperation_ids_of_municipalities(
         &self,
-        owner: L::Column,
-        target: L::Column,
-        owners: &[i32],
-    ) -> Result<Vec<(i32, i32)>, DbErr> {
-        L::find()
-            .select_only()
-            .columns([owner, target])
-            .filter(owner.is_in(owners.iter().copied()))
-            .into_tuple()
-            .all(&self.db)
-            .await
-    }
-
-    /// Owner id -> the rows of `M` linked to it through link table `L`, valid on `date`.
-    async fn linked<L: EntityTrait, M: Coded + Keyed>(
-        &self,
-        (owner, target): (L::Column, L::Column),
-        owners: &[i32],
+        municipality_ids: &[i32],
         date: NaiveDate,
-    ) -> Result<HashMap<i32, Vec<M>>, RegistryError> {
-        let links = self.links::<L>(owner, target, owners).await?;
-        let rows = self.valid_rows::<M>(unique(links.iter().map(|l| l.1)), date).await?;
-        Ok(group(links, &rows))
+    ) -> HashMap<i32, HashSet<i32>> {
+        let wanted: HashSet<i32> = municipality_ids.iter().copied().collect();
+        let mut municipalities_of_region: HashMap<i32, Vec<i32>> = HashMap::new();
+        for (municipality, region) in self.memberships_on(date).filter(|(m, _)| wanted.contains(m)) {
+            municipalities_of_region.entry(region).or_default().push(municipality);
+        }
+        let mut result: HashMap<i32, HashSet<i32>> = HashMap::new();
+        for (cooperation_id, municipality_id, region_id) in self.cooperation_members_on(date) {
+            let owners = match (municipality_id, region_id) {
+                (Some(m), _) if wanted.contains(&m) => vec![m],
+                (None, Some(r)) => municipalities_of_region.get(&r).cloned().unwrap_or_default(),
+                _ => vec![],
+            };
+            for owner in owners {
+                result.entry(owner).or_default().insert(cooperation_id);
+            }
+        }
+        result
     }
 
+    fn cooperations_for(
+        &self,
+        ids: HashMap<i32, HashSet<i32>>,
+        date: NaiveDate,
+    ) -> HashMap<i32, Vec<cooperation::Model>> {
+        linked(self, ids.into_iter().flat_map(|(owner, cs)| cs.into_iter().map(move |c| (owner, c))), date)
+    }
+
+    fn roles_on(&self, date: NaiveDate) -> impl Iterator<Item = &role::Model> {
+        self.roles.iter().filter(move |r| valid(*r, date))
+    }
+}
+
+impl Registry {
     /// Member municipalities of each region on `date`, ordered by code.
     pub async fn municipalities_in_regions(
         &self,
         region_ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<municipality::Model>>, RegistryError> {
-        let links = self
-            .memberships(Condition::all().add(membership::Column::RegionId.is_in(region_ids.iter().copied())), date)
-            .await?;
-        let municipalities = self.valid_rows::<municipality::Model>(unique(links.iter().map(|l| l.0)), date).await?;
-        Ok(group(links.into_iter().map(|(m, r)| (r, m)), &municipalities))
+        let snapshot = self.snapshot().await?;
+        let wanted: HashSet<i32> = region_ids.iter().copied().collect();
+        let links = snapshot.memberships_on(date).filter(|(_, r)| wanted.contains(r)).map(|(m, r)| (r, m));
+        Ok(linked(&snapshot, links.collect::<Vec<_>>(), date))
     }
 
     /// The region each municipality belongs to on `date` (at most one).
@@ -95,107 +151,31 @@ impl Registry {
         municipality_ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, region::Model>, RegistryError> {
-        let links = self
-            .memberships(
-                Condition::all().add(membership::Column::MunicipalityId.is_in(municipality_ids.iter().copied())),
-                date,
-            )
-            .await?;
-        let regions = self.valid_rows::<region::Model>(unique(links.iter().map(|l| l.1)), date).await?;
-        Ok(group(links, &regions).into_iter().filter_map(|(m, mut rs)| rs.pop().map(|r| (m, r))).collect())
+        let snapshot = self.snapshot().await?;
+        let wanted: HashSet<i32> = municipality_ids.iter().copied().collect();
+        let links: Vec<(i32, i32)> = snapshot.memberships_on(date).filter(|(m, _)| wanted.contains(m)).collect();
+        Ok(linked::<region::Model>(&snapshot, links, date)
+            .into_iter()
+            .filter_map(|(m, mut regions)| regions.pop().map(|r| (m, r)))
+            .collect())
     }
 
-    /// Cooperation ids per region on `date`: cooperations with the region as a
-    /// member, or with a member municipality that is in the region on that date.
+    /// Cooperation ids per region on `date` (for filters).
     pub(super) async fn cooperation_ids_of_regions(
         &self,
         region_ids: &[i32],
         date: NaiveDate,
-    ) -> Result<HashMap<i32, HashSet<i32>>, DbErr> {
-        let links = self
-            .memberships(Condition::all().add(membership::Column::RegionId.is_in(region_ids.iter().copied())), date)
-            .await?;
-        let region_of: HashMap<i32, i32> = links.into_iter().collect();
-        let members =
-            self.cooperation_member_links(region_of.keys().copied(), region_ids.iter().copied(), date).await?;
-        let mut result: HashMap<i32, HashSet<i32>> = HashMap::new();
-        for (cooperation_id, municipality_id, region_id) in members {
-            let region = region_id.or_else(|| municipality_id.and_then(|m| region_of.get(&m).copied()));
-            if let Some(region) = region {
-                result.entry(region).or_default().insert(cooperation_id);
-            }
-        }
-        Ok(result)
+    ) -> Result<HashMap<i32, HashSet<i32>>, RegistryError> {
+        Ok(self.snapshot().await?.cooperation_ids_of_regions(region_ids, date))
     }
 
-    /// Cooperation ids per municipality on `date`: cooperations with the
-    /// municipality as a member, or with its region as a member.
+    /// Cooperation ids per municipality on `date` (for filters).
     pub(super) async fn cooperation_ids_of_municipalities(
         &self,
         municipality_ids: &[i32],
         date: NaiveDate,
-    ) -> Result<HashMap<i32, HashSet<i32>>, DbErr> {
-        let links = self
-            .memberships(
-                Condition::all().add(membership::Column::MunicipalityId.is_in(municipality_ids.iter().copied())),
-                date,
-            )
-            .await?;
-        let mut municipalities_of_region: HashMap<i32, Vec<i32>> = HashMap::new();
-        for (municipality, region) in &links {
-            municipalities_of_region.entry(*region).or_default().push(*municipality);
-        }
-        let members = self
-            .cooperation_member_links(
-                municipality_ids.iter().copied(),
-                municipalities_of_region.keys().copied().collect::<Vec<_>>(),
-                date,
-            )
-            .await?;
-        let mut result: HashMap<i32, HashSet<i32>> = HashMap::new();
-        for (cooperation_id, municipality_id, region_id) in members {
-            let owners = match (municipality_id, region_id) {
-                (Some(m), _) => vec![m],
-                (None, Some(r)) => municipalities_of_region.get(&r).cloned().unwrap_or_default(),
-                (None, None) => vec![],
-            };
-            for owner in owners {
-                result.entry(owner).or_default().insert(cooperation_id);
-            }
-        }
-        Ok(result)
-    }
-
-    /// `(cooperation_id, municipality_id, region_id)` of memberships valid on
-    /// `date` with one of the municipalities or regions as member.
-    async fn cooperation_member_links(
-        &self,
-        municipality_ids: impl IntoIterator<Item = i32>,
-        region_ids: impl IntoIterator<Item = i32>,
-        date: NaiveDate,
-    ) -> Result<Vec<(i32, Option<i32>, Option<i32>)>, DbErr> {
-        use cooperation_member::Column;
-        cooperation_member::Entity::find()
-            .select_only()
-            .columns([Column::CooperationId, Column::MunicipalityId, Column::RegionId])
-            .filter(
-                Condition::any()
-                    .add(Column::MunicipalityId.is_in(municipality_ids))
-                    .add(Column::RegionId.is_in(region_ids)),
-            )
-            .filter(valid_on(Column::ValidFrom, Column::ValidTo, date))
-            .into_tuple()
-            .all(&self.db)
-            .await
-    }
-
-    async fn cooperations_for(
-        &self,
-        ids: HashMap<i32, HashSet<i32>>,
-        date: NaiveDate,
-    ) -> Result<HashMap<i32, Vec<cooperation::Model>>, RegistryError> {
-        let cooperations = self.valid_rows::<cooperation::Model>(unique(ids.values().flatten().copied()), date).await?;
-        Ok(group(ids.into_iter().flat_map(|(owner, cs)| cs.into_iter().map(move |c| (owner, c))), &cooperations))
+    ) -> Result<HashMap<i32, HashSet<i32>>, RegistryError> {
+        Ok(self.snapshot().await?.cooperation_ids_of_municipalities(municipality_ids, date))
     }
 
     pub async fn cooperations_of_regions(
@@ -203,8 +183,9 @@ impl Registry {
         region_ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<cooperation::Model>>, RegistryError> {
-        let ids = self.cooperation_ids_of_regions(region_ids, date).await?;
-        self.cooperations_for(ids, date).await
+        let snapshot = self.snapshot().await?;
+        let ids = snapshot.cooperation_ids_of_regions(region_ids, date);
+        Ok(snapshot.cooperations_for(ids, date))
     }
 
     pub async fn cooperations_of_municipalities(
@@ -212,8 +193,9 @@ impl Registry {
         municipality_ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<cooperation::Model>>, RegistryError> {
-        let ids = self.cooperation_ids_of_municipalities(municipality_ids, date).await?;
-        self.cooperations_for(ids, date).await
+        let snapshot = self.snapshot().await?;
+        let ids = snapshot.cooperation_ids_of_municipalities(municipality_ids, date);
+        Ok(snapshot.cooperations_for(ids, date))
     }
 
     /// Member municipalities and member regions of each cooperation on `date`.
@@ -222,64 +204,54 @@ impl Registry {
         cooperation_ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, CooperationMembers>, RegistryError> {
-        use cooperation_member::Column;
-        let links: Vec<(i32, Option<i32>, Option<i32>)> = cooperation_member::Entity::find()
-            .select_only()
-            .columns([Column::CooperationId, Column::MunicipalityId, Column::RegionId])
-            .filter(Column::CooperationId.is_in(cooperation_ids.iter().copied()))
-            .filter(valid_on(Column::ValidFrom, Column::ValidTo, date))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        let municipalities =
-            self.valid_rows::<municipality::Model>(unique(links.iter().filter_map(|l| l.1)), date).await?;
-        let regions = self.valid_rows::<region::Model>(unique(links.iter().filter_map(|l| l.2)), date).await?;
-        let mut by_municipality = group(links.iter().filter_map(|l| Some((l.0, l.1?))), &municipalities);
-        let mut by_region = group(links.iter().filter_map(|l| Some((l.0, l.2?))), &regions);
+        let snapshot = self.snapshot().await?;
+        let wanted: HashSet<i32> = cooperation_ids.iter().copied().collect();
+        let links: Vec<_> = snapshot.cooperation_members_on(date).filter(|l| wanted.contains(&l.0)).collect();
+        let mut municipalities = linked::<municipality::Model>(
+            &snapshot,
+            links.iter().filter_map(|l| Some((l.0, l.1?))).collect::<Vec<_>>(),
+            date,
+        );
+        let mut regions = linked::<region::Model>(
+            &snapshot,
+            links.iter().filter_map(|l| Some((l.0, l.2?))).collect::<Vec<_>>(),
+            date,
+        );
         Ok(cooperation_ids
             .iter()
             .map(|id| {
                 let members = CooperationMembers {
-                    municipalities: by_municipality.remove(id).unwrap_or_default(),
-                    regions: by_region.remove(id).unwrap_or_default(),
+                    municipalities: municipalities.remove(id).unwrap_or_default(),
+                    regions: regions.remove(id).unwrap_or_default(),
                 };
                 (*id, members)
             })
             .collect())
     }
 
-    /// Roles that concern a region: roles for the region, held by it, or for a
-    /// cooperation the region takes part in on `date`.
+    /// A condition selecting the roles that concern the regions on `date` (for filters).
     pub(super) async fn roles_of_regions_condition(
         &self,
         region_ids: &[i32],
         date: NaiveDate,
-    ) -> Result<Condition, DbErr> {
+    ) -> Result<Condition, RegistryError> {
         let cooperations = self.cooperation_ids_of_regions(region_ids, date).await?;
         Ok(region_roles_condition(region_ids, &cooperations))
     }
 
-    async fn valid_roles(&self, condition: Condition, date: NaiveDate) -> Result<Vec<role::Model>, DbErr> {
-        role::Entity::find()
-            .filter(condition)
-            .filter(valid_on(role::Column::ValidFrom, role::Column::ValidTo, date))
-            .order_by_asc(role::Column::Code)
-            .all(&self.db)
-            .await
-    }
-
+    /// Roles concerning each region on `date`: held by it, for it, or for one of its cooperations.
     pub async fn roles_of_regions(
         &self,
         region_ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<role::Model>>, RegistryError> {
-        let cooperations = self.cooperation_ids_of_regions(region_ids, date).await?;
-        let roles = self.valid_roles(region_roles_condition(region_ids, &cooperations), date).await?;
+        let snapshot = self.snapshot().await?;
+        let cooperations = snapshot.cooperation_ids_of_regions(region_ids, date);
         let mut result: HashMap<i32, Vec<role::Model>> = HashMap::new();
         for region_id in region_ids {
             let in_region = cooperations.get(region_id);
-            let concerned: Vec<role::Model> = roles
-                .iter()
+            let concerned: Vec<role::Model> = snapshot
+                .roles_on(date)
                 .filter(|r| {
                     r.region_id == Some(*region_id)
                         || r.holder_region_id == Some(*region_id)
@@ -292,16 +264,17 @@ impl Registry {
         Ok(result)
     }
 
-    /// Roles per owner id, where `column` links a role to its owner.
+    /// Roles valid on `date` per owner, where `column` names the owner.
     pub async fn roles_by(
         &self,
         column: role::Column,
         ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<role::Model>>, RegistryError> {
-        let roles = self.valid_roles(Condition::all().add(column.is_in(ids.iter().copied())), date).await?;
+        let snapshot = self.snapshot().await?;
+        let wanted: HashSet<i32> = ids.iter().copied().collect();
         let mut result: HashMap<i32, Vec<role::Model>> = HashMap::new();
-        for role in roles {
+        for role in snapshot.roles_on(date) {
             let owner = match column {
                 role::Column::HolderMunicipalityId => role.holder_municipality_id,
                 role::Column::CooperationId => role.cooperation_id,
@@ -311,8 +284,8 @@ impl Registry {
                 role::Column::HolderRegionId => role.holder_region_id,
                 _ => None,
             };
-            if let Some(owner) = owner {
-                result.entry(owner).or_default().push(role);
+            if let Some(owner) = owner.filter(|o| wanted.contains(o)) {
+                result.entry(owner).or_default().push(role.clone());
             }
         }
         Ok(result)
@@ -324,8 +297,11 @@ impl Registry {
         region_ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<framework_contract::Model>>, RegistryError> {
-        use contract_party::Column;
-        self.linked::<contract_party::Entity, _>((Column::RegionId, Column::ContractId), region_ids, date).await
+        let snapshot = self.snapshot().await?;
+        let wanted: HashSet<i32> = region_ids.iter().copied().collect();
+        let links: Vec<_> =
+            snapshot.contract_parties.iter().filter(|(_, r)| wanted.contains(r)).map(|&(c, r)| (r, c)).collect();
+        Ok(linked(&snapshot, links, date))
     }
 
     /// Framework contracts valid on `date` per care form they cover.
@@ -334,9 +310,11 @@ impl Registry {
         care_form_ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<framework_contract::Model>>, RegistryError> {
-        use contract_care_form::Column;
-        self.linked::<contract_care_form::Entity, _>((Column::CareFormId, Column::ContractId), care_form_ids, date)
-            .await
+        let snapshot = self.snapshot().await?;
+        let wanted: HashSet<i32> = care_form_ids.iter().copied().collect();
+        let links: Vec<_> =
+            snapshot.contract_care_forms.iter().filter(|(_, f)| wanted.contains(f)).map(|&(c, f)| (f, c)).collect();
+        Ok(linked(&snapshot, links, date))
     }
 
     /// Party regions of each contract, valid on `date`.
@@ -345,8 +323,10 @@ impl Registry {
         contract_ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<region::Model>>, RegistryError> {
-        use contract_party::Column;
-        self.linked::<contract_party::Entity, _>((Column::ContractId, Column::RegionId), contract_ids, date).await
+        let snapshot = self.snapshot().await?;
+        let wanted: HashSet<i32> = contract_ids.iter().copied().collect();
+        let links: Vec<_> = snapshot.contract_parties.iter().filter(|(c, _)| wanted.contains(c)).copied().collect();
+        Ok(linked(&snapshot, links, date))
     }
 
     /// Care forms of each contract (they have no validity of their own).
@@ -354,10 +334,10 @@ impl Registry {
         &self,
         contract_ids: &[i32],
     ) -> Result<HashMap<i32, Vec<care_form::Model>>, RegistryError> {
-        use contract_care_form::Column;
-        let any_date = crate::registry::today();
-        self.linked::<contract_care_form::Entity, _>((Column::ContractId, Column::CareFormId), contract_ids, any_date)
-            .await
+        let snapshot = self.snapshot().await?;
+        let wanted: HashSet<i32> = contract_ids.iter().copied().collect();
+        let links: Vec<_> = snapshot.contract_care_forms.iter().filter(|(c, _)| wanted.contains(c)).copied().collect();
+        Ok(linked(&snapshot, links, crate::registry::today()))
     }
 
     /// Providers of each contract (they have no validity of their own).
@@ -365,9 +345,17 @@ impl Registry {
         &self,
         contract_ids: &[i32],
     ) -> Result<HashMap<i32, Vec<provider::Model>>, RegistryError> {
-        use contract_provider::Column;
-        let any_date = crate::registry::today();
-        self.linked::<contract_provider::Entity, _>((Column::ContractId, Column::ProviderId), contract_ids, any_date)
-            .await
+        let snapshot = self.snapshot().await?;
+        let wanted: HashSet<i32> = contract_ids.iter().copied().collect();
+        let links: Vec<_> = snapshot.contract_providers.iter().filter(|(c, _)| wanted.contains(c)).copied().collect();
+        Ok(linked(&snapshot, links, crate::registry::today()))
+    }
+
+    /// Rows by primary key, whatever their validity: the caller already
+    /// decided the link is valid on its date.
+    pub async fn by_ids<M: InSnapshot>(&self, ids: &[i32]) -> Result<HashMap<i32, M>, RegistryError> {
+        let snapshot = self.snapshot().await?;
+        let table = M::table(&snapshot);
+        Ok(ids.iter().filter_map(|&id| table.get(id).map(|row| (id, row.clone()))).collect())
     }
 }

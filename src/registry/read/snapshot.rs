@@ -1,0 +1,191 @@
+//! The whole registry in memory, one immutable copy per registry version.
+//!
+//! The registry is a few hundred rows and changes a few times a day, while a
+//! portal asks for all of it, on any date, on every page view. So the
+//! relations of a query (a region's municipalities, roles, contracts, …) are
+//! answered from this copy, on any `asOf`, without a statement; only the
+//! top-level pages and filters still go to the database.
+//!
+//! Freshness: a copy is used only while it is at least as new as the
+//! registry version this instance knows (its own commits at once, other
+//! instances' through the live listener). The first read after a change
+//! loads a new copy (about a dozen statements, once: readers arriving
+//! meanwhile wait for that load rather than starting their own).
+//!
+//! Memory: one copy, plus an older one for as long as a read that started on
+//! it runs. At 100 times today's data that is some tens of megabytes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use entity::*;
+use sea_orm::{
+    AccessMode, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, IsolationLevel,
+    QueryOrder, TransactionTrait,
+};
+
+use super::Keyed;
+use crate::registry::Registry;
+use crate::registry::record::{Coded, Dated};
+use crate::registry::validity::is_valid_on;
+
+/// The rows of one table, ordered by code, with an index by id.
+pub struct Table<M> {
+    pub rows: Vec<M>,
+    position: HashMap<i32, usize>,
+}
+
+impl<M: Keyed> Table<M> {
+    fn new(rows: Vec<M>) -> Self {
+        let position = rows.iter().enumerate().map(|(i, row)| (row.key(), i)).collect();
+        Table { rows, position }
+    }
+
+    pub fn get(&self, id: i32) -> Option<&M> {
+        self.position.get(&id).map(|&i| &self.rows[i])
+    }
+
+    /// Where the row stands in code order (for sorting related rows).
+    pub fn rank(&self, id: i32) -> Option<usize> {
+        self.position.get(&id).copied()
+    }
+}
+
+/// One registry version, whole.
+pub struct Snapshot {
+    pub version: i64,
+    pub landsdelen: Table<landsdeel::Model>,
+    pub provinces: Table<province::Model>,
+    pub regions: Table<region::Model>,
+    pub municipalities: Table<municipality::Model>,
+    pub cooperations: Table<cooperation::Model>,
+    pub care_forms: Table<care_form::Model>,
+    pub providers: Table<provider::Model>,
+    pub contracts: Table<framework_contract::Model>,
+    /// Ordered by code.
+    pub roles: Vec<role::Model>,
+    pub memberships: Vec<membership::Model>,
+    pub cooperation_members: Vec<cooperation_member::Model>,
+    /// `(contract, region)`.
+    pub contract_parties: Vec<(i32, i32)>,
+    /// `(contract, care form)`.
+    pub contract_care_forms: Vec<(i32, i32)>,
+    /// `(contract, provider)`.
+    pub contract_providers: Vec<(i32, i32)>,
+}
+
+/// Which table of the snapshot holds rows of a type, and whether a row is
+/// valid on a date (the rule of `validity.rs`; some types are always valid).
+pub trait InSnapshot: Keyed + Clone + Sized {
+    fn table(snapshot: &Snapshot) -> &Table<Self>;
+    fn is_valid_on(&self, date: NaiveDate) -> bool;
+}
+
+macro_rules! in_snapshot {
+    ($($module:ident => $field:ident, $validity:ident);*) => {$(
+        impl InSnapshot for $module::Model {
+            fn table(snapshot: &Snapshot) -> &Table<Self> {
+                &snapshot.$field
+            }
+            fn is_valid_on(&self, date: NaiveDate) -> bool {
+                in_snapshot!(@$validity self date)
+            }
+        }
+    )*};
+    (@dated $row:ident $date:ident) => { is_valid_on($row.valid_from(), $row.valid_to(), $date) };
+    (@always $row:ident $date:ident) => {{ let _ = ($row, $date); true }};
+}
+in_snapshot!(
+    landsdeel => landsdelen, always;
+    province => provinces, always;
+    region => regions, dated;
+    municipality => municipalities, dated;
+    cooperation => cooperations, dated;
+    care_form => care_forms, always;
+    provider => providers, always;
+    framework_contract => contracts, dated
+);
+
+async fn ordered<M: Coded + Keyed>(db: &DatabaseTransaction) -> Result<Table<M>, DbErr> {
+    Ok(Table::new(M::Entity::find().order_by_asc(M::CODE).all(db).await?))
+}
+
+impl Snapshot {
+    /// Every table, read in one transaction so the copy is consistent: on
+    /// PostgreSQL a repeatable-read one, on SQLite any read transaction.
+    async fn load(db: &DatabaseConnection, version: i64) -> Result<Snapshot, DbErr> {
+        let isolation =
+            (db.get_database_backend() == DatabaseBackend::Postgres).then_some(IsolationLevel::RepeatableRead);
+        let txn = db.begin_with_config(isolation, Some(AccessMode::ReadOnly)).await?;
+        let snapshot = Self::read(&txn, version).await?;
+        txn.commit().await?;
+        Ok(snapshot)
+    }
+
+    async fn read(db: &DatabaseTransaction, version: i64) -> Result<Snapshot, DbErr> {
+        Ok(Snapshot {
+            version,
+            landsdelen: Table::new(landsdeel::Entity::find().order_by_asc(landsdeel::Column::Code).all(db).await?),
+            provinces: Table::new(province::Entity::find().order_by_asc(province::Column::Code).all(db).await?),
+            regions: ordered(db).await?,
+            municipalities: ordered(db).await?,
+            cooperations: ordered(db).await?,
+            care_forms: ordered(db).await?,
+            providers: ordered(db).await?,
+            contracts: ordered(db).await?,
+            roles: role::Entity::find().order_by_asc(role::Column::Code).all(db).await?,
+            memberships: membership::Entity::find().all(db).await?,
+            cooperation_members: cooperation_member::Entity::find().all(db).await?,
+            contract_parties: contract_party::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|l| (l.contract_id, l.region_id))
+                .collect(),
+            contract_care_forms: contract_care_form::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|l| (l.contract_id, l.care_form_id))
+                .collect(),
+            contract_providers: contract_provider::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|l| (l.contract_id, l.provider_id))
+                .collect(),
+        })
+    }
+}
+
+/// The copy of this instance, and the lock one load at a time takes.
+#[derive(Default)]
+pub struct SnapshotCell {
+    current: std::sync::RwLock<Option<Arc<Snapshot>>>,
+    loading: tokio::sync::Mutex<()>,
+}
+
+impl Registry {
+    /// A snapshot at least as new as the registry version this instance knows.
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, DbErr> {
+        let wanted = self.known_version();
+        let fresh = || {
+            let current = self.snapshots.current.read().unwrap_or_else(|e| e.into_inner());
+            current.as_ref().filter(|s| s.version >= wanted).cloned()
+        };
+        if let Some(snapshot) = fresh() {
+            return Ok(snapshot);
+        }
+        let _loading = self.snapshots.loading.lock().await;
+        if let Some(snapshot) = fresh() {
+            return Ok(snapshot);
+        }
+        // Read the version first: the rows loaded after it are at least that new.
+        let version = self.known_version();
+        let snapshot = Arc::new(Snapshot::load(&self.db, version).await?);
+        *self.snapshots.current.write().unwrap_or_else(|e| e.into_inner()) = Some(snapshot.clone());
+        Ok(snapshot)
+    }
+}
