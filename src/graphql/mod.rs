@@ -44,9 +44,12 @@ pub type RegistrySchema = Schema<Query, MutationRoot, SubscriptionRoot>;
 /// Deepest query accepted: the full registry with holders and contract parties fits well within it.
 pub const MAX_DEPTH: usize = 16;
 
-/// How long a DataLoader collects keys before it queries: long enough for all
-/// siblings of one level of a large query to ask, short enough not to be felt.
-pub const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(5);
+/// How long a DataLoader collects keys before it loads. Relations are read
+/// from the in-memory snapshot (`registry/read/snapshot.rs`), so a batch costs
+/// no statement and waiting for a fuller one would only add latency: the keys
+/// of one level still arrive together, as siblings ask before the spawned
+/// load runs.
+pub const LOADER_DELAY: std::time::Duration = std::time::Duration::ZERO;
 
 /// What the schema is built with besides the registry.
 pub struct SchemaSettings {

@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::helpers::TestApp;
-use crate::sync::next_message;
+use crate::sync::{next_message, subscriber, websocket};
 
 /// The portal query of the README: the whole registry in one request.
 const PORTAL: &str = r#"{ regions(first: 100) { totalCount nodes { code name
@@ -178,11 +178,7 @@ async fn subscription_documents_meet_the_cost_budget_and_have_one_root_field() {
     let mut settings = app.settings();
     settings.limits.cost = 5;
     let tight = app.start_another(settings).await;
-    let mut request = tight.url("/graphql/ws").replace("http://", "ws://").into_client_request().unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
-    socket.send(Message::text(json!({ "type": "connection_init" }).to_string())).await.unwrap();
-    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+    let mut socket = subscriber(&tight).await;
     let mut refusal = async |id: &str, query: &str| {
         let subscribe = json!({ "id": id, "type": "subscribe", "payload": { "query": query } });
         socket.send(Message::text(subscribe.to_string())).await.unwrap();
@@ -213,11 +209,7 @@ async fn subscriptions_are_capped_per_connection_and_cost_nothing_while_idle() {
     let mut settings = app.settings();
     settings.limits.subscriptions_per_connection = 20;
     let service = app.start_another(settings).await;
-    let mut request = service.url("/graphql/ws").replace("http://", "ws://").into_client_request().unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
-    socket.send(Message::text(json!({ "type": "connection_init" }).to_string())).await.unwrap();
-    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+    let mut socket = subscriber(&service).await;
     let subscribe = |id: usize| {
         let payload = json!({ "query": "subscription { registryChanged { position code } }" });
         Message::text(json!({ "id": id.to_string(), "type": "subscribe", "payload": payload }).to_string())
@@ -459,9 +451,7 @@ async fn a_websocket_client_that_never_initialises_is_closed_with_4408() {
     let mut settings = app.settings();
     settings.limits.connection_init_timeout = Duration::from_millis(300);
     let service = app.start_another(settings).await;
-    let mut request = service.url("/graphql/ws").replace("http://", "ws://").into_client_request().unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
+    let mut socket = websocket(&service).await;
     let started = Instant::now();
     let closed = loop {
         match tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("closed in time") {

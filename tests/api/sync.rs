@@ -137,6 +137,25 @@ async fn a_poller_resuming_from_its_cursor_sees_every_concurrent_change_exactly_
     }
 }
 
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket to the app's `/graphql/ws` speaking `graphql-transport-ws`, not yet initialised.
+pub(crate) async fn websocket(app: &TestApp) -> Socket {
+    let mut request = app.url("/graphql/ws").replace("http://", "ws://").into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let (socket, response) = tokio_tungstenite::connect_async(request).await.expect("websocket");
+    assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-transport-ws");
+    socket
+}
+
+/// [`websocket`], after `connection_init` was acknowledged.
+pub(crate) async fn subscriber(app: &TestApp) -> Socket {
+    let mut socket = websocket(app).await;
+    socket.send(Message::text(json!({ "type": "connection_init" }).to_string())).await.unwrap();
+    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+    socket
+}
+
 pub(crate) async fn next_message(
     socket: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
 ) -> Value {
@@ -159,19 +178,7 @@ pub(crate) async fn next_message(
 #[tokio::test]
 async fn a_websocket_subscriber_receives_committed_changes_in_order_and_catches_up_after_reconnecting() {
     let app = TestApp::spawn().await;
-    let url = app.url("/graphql/ws").replace("http://", "ws://");
-    let connect = || {
-        let url = url.clone();
-        async move {
-            let mut request = url.into_client_request().unwrap();
-            request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-            let (mut socket, response) = tokio_tungstenite::connect_async(request).await.expect("websocket");
-            assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-transport-ws");
-            socket.send(Message::text(json!({ "type": "connection_init" }).to_string())).await.unwrap();
-            assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
-            socket
-        }
-    };
+    let connect = || subscriber(&app);
     let subscription =
         "subscription($after: String) { registryChanged(after: $after) { position cursor code operation version } }";
 
@@ -332,11 +339,7 @@ async fn a_write_through_one_instance_is_seen_through_another_within_a_second() 
     let (stale_etag, before) = by_hash().await;
     assert!(before["data"]["municipality"].is_object(), "{before}");
 
-    let mut request = second.url("/graphql/ws").replace("http://", "ws://").into_client_request().unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
-    socket.send(Message::text(json!({ "type": "connection_init" }).to_string())).await.unwrap();
-    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+    let mut socket = subscriber(&second).await;
     let subscribe = json!({ "id": "1", "type": "subscribe",
                             "payload": { "query": "subscription { registryChanged { code } }" } });
     socket.send(Message::text(subscribe.to_string())).await.unwrap();
