@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use futures::{SinkExt, future::join_all};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::helpers::TestApp;
 use crate::sync::{next_message, subscriber, websocket};
