@@ -5,9 +5,11 @@
 use std::any::TypeId;
 use std::sync::{Arc, OnceLock};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
-use async_graphql::{Request, ServerResult};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
+};
+use async_graphql::{Request, Response, ServerResult, Value};
 
 /// The message of the error a mutation over GET gets.
 pub const NOT_OVER_GET: &str = "mutations and subscriptions are not allowed over GET; use POST";
@@ -20,18 +22,9 @@ pub struct RequestMeta {
     pub operation: OnceLock<OperationType>,
 }
 
-/// The type of the operation a document runs; `None` when the executor will
-/// refuse it anyway (no such operation, or several without a name).
+/// The type of the operation a document runs (see [`operation`]).
 fn operation_type(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
-    match (&document.operations, name) {
-        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name).map(|op| op.node.ty),
-        // One named operation sent without its name: the executor runs it.
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next().map(|op| op.node.ty)
-        }
-        (DocumentOperations::Multiple(_), None) => None,
-    }
+    operation(document, name).map(|op| op.ty)
 }
 
 fn writes(document: &ExecutableDocument) -> bool {
@@ -46,11 +39,56 @@ pub struct OperationGuard;
 
 impl ExtensionFactory for OperationGuard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationGuardExtension)
+        Arc::new(OperationGuardExtension::default())
     }
 }
 
-struct OperationGuardExtension;
+#[derive(Default)]
+struct OperationGuardExtension {
+    /// The response keys of the operation's root fields, in the order asked.
+    root_order: OnceLock<Vec<String>>,
+}
+
+/// The operation a request runs, as the executor picks it: `None` when the
+/// executor will refuse it anyway (no such operation, or several without a name).
+fn operation<'a>(document: &'a ExecutableDocument, name: Option<&str>) -> Option<&'a OperationDefinition> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(&operation.node),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name).map(|op| &op.node),
+        // One named operation sent without its name: the executor runs it.
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next().map(|op| &op.node)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// Response keys (alias or name) of a selection set, fragments spread in
+/// place, each once, in the order they first appear.
+fn response_keys(document: &ExecutableDocument, selection_set: &SelectionSet, keys: &mut Vec<String>, depth: usize) {
+    // Fragment cycles are refused by validation later; do not follow them here.
+    if depth > 16 {
+        return;
+    }
+    for item in &selection_set.items {
+        match &item.node {
+            Selection::Field(field) => {
+                let key = field.node.response_key().node.to_string();
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+            Selection::InlineFragment(fragment) => {
+                response_keys(document, &fragment.node.selection_set.node, keys, depth + 1)
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                    response_keys(document, &fragment.node.selection_set.node, keys, depth + 1);
+                }
+            }
+        }
+    }
+}
 
 #[async_trait::async_trait]
 impl Extension for OperationGuardExtension {
@@ -68,6 +106,14 @@ impl Extension for OperationGuardExtension {
         // Resolves an automatic persisted query first, so a stored mutation
         // cannot be run through GET by its hash.
         let mut request = next.run(ctx, request).await?;
+        let operation_name = request.operation_name.clone();
+        if let Ok(document) = request.parsed_query()
+            && let Some(operation) = operation(document, operation_name.as_deref())
+        {
+            let mut keys = Vec::new();
+            response_keys(document, &operation.selection_set.node, &mut keys, 0);
+            let _ = self.root_order.set(keys);
+        }
         let Some(meta) = meta else { return Ok(request) };
         let operation_name = request.operation_name.clone();
         // Parsed once here; the executor reuses the parsed document.
@@ -83,5 +129,20 @@ impl Extension for OperationGuardExtension {
             return Err(super::ErrorCode::MethodNotAllowed.server_error(NOT_OVER_GET));
         }
         Ok(request)
+    }
+
+    /// The root objects are merged from several parts, which collect their
+    /// fields part by part; the specification wants the order of the query.
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        if let (Some(order), Value::Object(fields)) = (self.root_order.get(), &mut response.data) {
+            fields.sort_by_cached_key(|key, _| order.iter().position(|k| k == key.as_str()).unwrap_or(usize::MAX));
+        }
+        response
     }
 }

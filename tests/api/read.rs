@@ -476,3 +476,31 @@ async fn a_second_start_on_the_same_database_does_not_seed_again() {
     assert_eq!(data["municipalities"]["totalCount"], 342);
     assert_eq!(data["roles"]["totalCount"], 13);
 }
+
+#[tokio::test]
+async fn root_fields_come_back_in_the_order_asked() {
+    let app = TestApp::spawn().await;
+    // The root fields come from different parts of the query root.
+    let fields = [
+        "registryVersion",
+        "regions(first: 1) { totalCount }",
+        r#"municipality(code: "GM0772") { code }"#,
+        "changes(first: 1) { totalCount }",
+        "careForms { code }",
+    ];
+    for rotation in 0..fields.len() {
+        for reversed in [false, true] {
+            let mut asked: Vec<&str> = fields.iter().cycle().skip(rotation).take(fields.len()).copied().collect();
+            if reversed {
+                asked.reverse();
+            }
+            let document = format!("{{ {} }}", asked.join(" "));
+            let body = app.anonymous().post_request(&json!({ "query": document })).send().await.unwrap();
+            let text = body.text().await.unwrap();
+            let names: Vec<&str> = asked.iter().map(|f| f.split(['(', ' ']).next().unwrap()).collect();
+            let positions: Vec<usize> =
+                names.iter().map(|n| text.find(&format!("\"{n}\"")).expect("every field answered")).collect();
+            assert!(positions.is_sorted(), "asked {names:?}, answered {text}");
+        }
+    }
+}
