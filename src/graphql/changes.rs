@@ -13,7 +13,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 
 use super::ErrorCode;
 use super::context::registry;
-use crate::registry::{self, Page, PageRequest, Registry, RegistryError};
+use crate::registry::{self, Page, PageRequest, Registry};
 use entity::change_event;
 
 /// The kinds of objects the feed reports.
@@ -92,16 +92,6 @@ impl From<ChangeFilter> for registry::ChangeFilter {
 
 /// One committed change, at its position in the feed.
 pub struct Change(pub change_event::Model);
-
-/// A feed cursor is the position in decimal, so a client that read the whole
-/// registry at `registryVersion` V can follow the feed from `after: "V"`.
-fn position_of(cursor: &str) -> Result<i64, RegistryError> {
-    cursor
-        .parse::<i64>()
-        .ok()
-        .filter(|p| *p >= 0)
-        .ok_or_else(|| RegistryError::invalid("after", "after must be a change cursor or a registryVersion"))
-}
 
 /// Extra fields of the change connection.
 #[derive(SimpleObject)]
@@ -183,7 +173,10 @@ impl ChangesQuery {
         #[graphql(desc = "Page size: default 50, at most 500.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last change you processed, or a registryVersion.")] after: Option<String>,
     ) -> Result<ChangeConnection> {
-        let after = after.as_deref().map(position_of).transpose()?.unwrap_or(0);
+        let after = match after.as_deref() {
+            Some(cursor) => registry(ctx).feed_position("after", cursor).await?,
+            None => 0,
+        };
         let request = PageRequest::new(first, None)?;
         let page = registry(ctx).changes(&filter.unwrap_or_default().into(), after, request.first, true).await?;
         Ok(change_connection(page, after))
@@ -212,7 +205,7 @@ impl SubscriptionRoot {
         // Join the fan-out before reading, so nothing committed meanwhile is missed.
         let live = registry.live_changes();
         let position = match after.as_deref() {
-            Some(cursor) => position_of(cursor)?,
+            Some(cursor) => registry.feed_position("after", cursor).await?,
             None => registry.registry_version().await?,
         };
         let permits = ctx.data_unchecked::<SubscriptionLimits>().admit(ctx)?;

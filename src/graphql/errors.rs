@@ -38,10 +38,12 @@ pub enum ErrorCode {
     RateLimited,
     /// The document breaks a validation rule of the GraphQL specification.
     GraphqlValidationFailed,
+    /// A cursor names no place to resume from (malformed, or beyond the newest change).
+    InvalidCursor,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::BadUserInput,
         ErrorCode::BadRequest,
         ErrorCode::Unauthenticated,
@@ -55,6 +57,7 @@ impl ErrorCode {
         ErrorCode::SubscriptionLimitExceeded,
         ErrorCode::RateLimited,
         ErrorCode::GraphqlValidationFailed,
+        ErrorCode::InvalidCursor,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -72,6 +75,7 @@ impl ErrorCode {
             ErrorCode::SubscriptionLimitExceeded => "SUBSCRIPTION_LIMIT_EXCEEDED",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            ErrorCode::InvalidCursor => "INVALID_CURSOR",
         }
     }
 
@@ -112,6 +116,9 @@ pub(crate) fn registry_error(error: &RegistryError) -> async_graphql::Error {
         RegistryError::InvalidArgument { argument, message } => {
             ErrorCode::BadUserInput.error(message.clone()).extend_with(|_, e| e.set("argument", *argument))
         }
+        RegistryError::InvalidCursor { argument, message } => {
+            ErrorCode::InvalidCursor.error(message.clone()).extend_with(|_, e| e.set("argument", *argument))
+        }
         RegistryError::Database(db) => {
             tracing::error!(error = %db, "database error");
             ErrorCode::InternalServerError.error("internal error")
@@ -148,7 +155,8 @@ mod tests {
                 "SERVICE_UNAVAILABLE",
                 "SUBSCRIPTION_LIMIT_EXCEEDED",
                 "RATE_LIMITED",
-                "GRAPHQL_VALIDATION_FAILED"
+                "GRAPHQL_VALIDATION_FAILED",
+                "INVALID_CURSOR"
             ]
         );
     }

@@ -17,7 +17,10 @@ pub struct ConnectionTotals {
 pub type CodeConnection<T> = Connection<OpaqueCursor<String>, T, ConnectionTotals>;
 
 fn not_our_cursor() -> RegistryError {
-    RegistryError::invalid("after", "after is not a cursor returned by this API")
+    RegistryError::InvalidCursor {
+        argument: "after",
+        message: "after is not a cursor returned by this API; start again without after".to_owned(),
+    }
 }
 
 /// The page a caller asks for, with `after` decoded to the key it wraps.

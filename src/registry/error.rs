@@ -10,6 +10,9 @@ use sea_orm::{DbErr, SqlErr};
 pub enum RegistryError {
     /// The caller sent something malformed (a bad cursor, an out-of-range page size).
     InvalidArgument { argument: &'static str, message: String },
+    /// A cursor names no place the caller can resume from (malformed, or
+    /// beyond the newest change); the message says where to start instead.
+    InvalidCursor { argument: &'static str, message: String },
     /// The database failed; the detail is logged, never shown to callers.
     Database(DbErr),
 }

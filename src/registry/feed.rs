@@ -95,6 +95,26 @@ impl Registry {
         Ok(head(&self.db).await?)
     }
 
+    /// The feed position a cursor names: a change's cursor or a
+    /// `registryVersion`, the position in decimal. A cursor beyond the newest
+    /// change was never handed out (or belongs to another registry), so
+    /// reading on from it would silently skip changes made later: refused.
+    pub async fn feed_position(&self, argument: &'static str, cursor: &str) -> Result<i64, RegistryError> {
+        let restart = "start again from the registryVersion you read the registry at (or without a cursor)";
+        let position = cursor.parse::<i64>().ok().filter(|p| *p >= 0).ok_or_else(|| RegistryError::InvalidCursor {
+            argument,
+            message: format!("{argument} is not a change cursor or a registryVersion; {restart}"),
+        })?;
+        let head = self.registry_version().await?;
+        if position > head {
+            return Err(RegistryError::InvalidCursor {
+                argument,
+                message: format!("{argument} is beyond the newest change ({head}); {restart}"),
+            });
+        }
+        Ok(position)
+    }
+
     /// Changes after position `after`, in order; `total_count` only when `count` is set.
     pub async fn changes(
         &self,

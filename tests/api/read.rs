@@ -290,9 +290,13 @@ async fn pagination_round_trip_visits_every_municipality_once_in_order() {
     let data = app.query("{ municipalities { nodes { code } } }").await;
     assert_eq!(data["municipalities"]["nodes"].as_array().unwrap().len(), 50, "default page size");
 
-    for (arguments, argument) in [("first: 501", "first"), ("first: -1", "first"), (r#"after: "nonsense""#, "after")] {
+    for (arguments, argument, code) in [
+        ("first: 501", "first", "BAD_USER_INPUT"),
+        ("first: -1", "first", "BAD_USER_INPUT"),
+        (r#"after: "nonsense""#, "after", "INVALID_CURSOR"),
+    ] {
         let body = app.post(&format!("{{ municipalities({arguments}) {{ totalCount }} }}"), json!({})).await;
-        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{arguments}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], code, "{arguments}: {body}");
         assert_eq!(body["errors"][0]["extensions"]["argument"], argument);
     }
 }

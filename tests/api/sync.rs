@@ -73,8 +73,16 @@ async fn the_feed_lists_every_change_in_order_and_resumes_from_a_cursor() {
     // A registry version is a valid starting point too.
     let from_version = app.query_with(CHANGES, json!({ "after": "2" })).await["changes"]["nodes"].clone();
     assert_eq!(from_version[0]["position"], 3);
-    let bad = app.post(CHANGES, json!({ "after": "not-a-cursor" })).await;
-    assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad}");
+    // A cursor that is malformed, or beyond the newest change (never handed
+    // out), is refused: reading on from it would skip later changes unseen.
+    for cursor in ["not-a-cursor", "-1", "4", "99"] {
+        let bad = app.post(CHANGES, json!({ "after": cursor })).await;
+        assert_eq!(bad["errors"][0]["extensions"]["code"], "INVALID_CURSOR", "{cursor}: {bad}");
+        assert!(
+            bad["errors"][0]["message"].as_str().unwrap().contains("registryVersion"),
+            "says where to start: {bad}"
+        );
+    }
 
     // Filters.
     let filtered = |filter: Value| {
