@@ -40,10 +40,14 @@ pub enum ErrorCode {
     GraphqlValidationFailed,
     /// A cursor names no place to resume from (malformed, or beyond the newest change).
     InvalidCursor,
+    /// The document is not valid GraphQL syntax.
+    GraphqlParseFailed,
+    /// An automatic persisted query's hash is not known: send the query with it once.
+    PersistedQueryNotFound,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::BadUserInput,
         ErrorCode::BadRequest,
         ErrorCode::Unauthenticated,
@@ -58,6 +62,8 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::GraphqlValidationFailed,
         ErrorCode::InvalidCursor,
+        ErrorCode::GraphqlParseFailed,
+        ErrorCode::PersistedQueryNotFound,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -76,6 +82,8 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             ErrorCode::InvalidCursor => "INVALID_CURSOR",
+            ErrorCode::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
         }
     }
 
@@ -97,6 +105,16 @@ impl ErrorCode {
     /// The body of an error response the HTTP layer writes itself, shaped like a GraphQL error.
     pub fn body(self, message: &str) -> serde_json::Value {
         serde_json::json!({ "errors": [{ "message": message, "extensions": { (CODE): self.as_str() } }] })
+    }
+
+    /// Gives an error that has no code this one (errors the executor or a
+    /// library extension made); a code already set is kept.
+    pub fn unless_coded(self, mut error: async_graphql::ServerError) -> async_graphql::ServerError {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get(CODE).is_none() {
+            extensions.set(CODE, self.as_str());
+        }
+        error
     }
 
     /// True when a server error carries this code.
@@ -156,7 +174,9 @@ mod tests {
                 "SUBSCRIPTION_LIMIT_EXCEEDED",
                 "RATE_LIMITED",
                 "GRAPHQL_VALIDATION_FAILED",
-                "INVALID_CURSOR"
+                "INVALID_CURSOR",
+                "GRAPHQL_PARSE_FAILED",
+                "PERSISTED_QUERY_NOT_FOUND"
             ]
         );
     }

@@ -5,11 +5,15 @@
 use std::any::TypeId;
 use std::sync::{Arc, OnceLock};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest, NextValidation,
+};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{Request, Response, ServerResult, Value};
+use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables};
+
+use super::ErrorCode;
 
 /// The message of the error a mutation over GET gets.
 pub const NOT_OVER_GET: &str = "mutations and subscriptions are not allowed over GET; use POST";
@@ -105,7 +109,15 @@ impl Extension for OperationGuardExtension {
             .cloned();
         // Resolves an automatic persisted query first, so a stored mutation
         // cannot be run through GET by its hash.
-        let mut request = next.run(ctx, request).await?;
+        let mut request = next.run(ctx, request).await.map_err(|error| {
+            // The persisted-query extension's own errors, with the codes Apollo clients look for.
+            let code = if error.message == "PersistedQueryNotFound" {
+                ErrorCode::PersistedQueryNotFound
+            } else {
+                ErrorCode::BadRequest
+            };
+            code.unless_coded(error)
+        })?;
         let operation_name = request.operation_name.clone();
         if let Ok(document) = request.parsed_query()
             && let Some(operation) = operation(document, operation_name.as_deref())
@@ -126,9 +138,32 @@ impl Extension for OperationGuardExtension {
             let _ = meta.operation.set(ty);
         }
         if refused {
-            return Err(super::ErrorCode::MethodNotAllowed.server_error(NOT_OVER_GET));
+            return Err(ErrorCode::MethodNotAllowed.server_error(NOT_OVER_GET));
         }
         Ok(request)
+    }
+
+    /// Syntax errors get `GRAPHQL_PARSE_FAILED`.
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables).await.map_err(|error| ErrorCode::GraphqlParseFailed.unless_coded(error))
+    }
+
+    /// Errors of the specification's validation rules (and of the depth
+    /// limit) get `GRAPHQL_VALIDATION_FAILED`; the cost check's keep theirs.
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors.into_iter().map(|error| ErrorCode::GraphqlValidationFailed.unless_coded(error)).collect()
+        })
     }
 
     /// The root objects are merged from several parts, which collect their

@@ -508,3 +508,26 @@ async fn root_fields_come_back_in_the_order_asked() {
         }
     }
 }
+
+#[tokio::test]
+async fn documents_that_are_not_valid_graphql_get_an_error_code() {
+    let app = TestApp::spawn().await;
+    let code = async |document: &str| {
+        let body = app.post(document, json!({})).await;
+        assert_eq!(body["data"], Value::Null, "{body}");
+        body["errors"][0]["extensions"]["code"].as_str().unwrap_or("(none)").to_owned()
+    };
+    assert_eq!(code("{ regions { nodes { code } ").await, "GRAPHQL_PARSE_FAILED");
+    assert_eq!(code("{ regions { nodes { colour } } }").await, "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(code(r#"{ region(code: 39) { name } }"#).await, "GRAPHQL_VALIDATION_FAILED");
+    let mut deep = "code".to_owned();
+    for level in 0..16 {
+        deep = if level % 2 == 0 { format!("municipalities {{ {deep} }}") } else { format!("region {{ {deep} }}") };
+    }
+    let deep = format!("{{ regions {{ nodes {{ {deep} }} }} }}");
+    assert_eq!(code(&deep).await, "GRAPHQL_VALIDATION_FAILED", "the depth limit");
+    // The cost check's own code is kept.
+    let costly = "{ regions(first: 500) { nodes { municipalities { region { municipalities { region {
+                  municipalities { code } } } } } } } }";
+    assert_eq!(code(costly).await, "COST_LIMIT_EXCEEDED");
+}

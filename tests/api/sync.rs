@@ -381,6 +381,7 @@ async fn automatic_persisted_queries_run_by_hash_over_get_but_never_a_mutation()
 
     let unknown: Value = by_hash().await.unwrap().json().await.unwrap();
     assert_eq!(unknown["errors"][0]["message"], "PersistedQueryNotFound", "{unknown}");
+    assert_eq!(unknown["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND", "{unknown}");
 
     let register = json!({ "query": query, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
     let (_, registered) = app.anonymous().send_body(&register).await;
