@@ -17,6 +17,8 @@ use sha2::{Digest, Sha256};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -27,6 +29,10 @@ use crate::auth::{Actor, AuthError, Authenticator};
 use crate::db::StatementCounter;
 use crate::graphql::{ErrorCode, RegistrySchema, RequestMeta};
 use crate::registry::Registry;
+
+/// The header naming the API version of every response.
+const API_VERSION_HEADER: header::HeaderName = header::HeaderName::from_static("api-version");
+const X_REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
 
 /// Largest request body accepted (queries are small; this stops abuse).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -83,12 +89,19 @@ pub fn router(state: AppState) -> Router {
             CorsLayer::new()
                 .allow_origin(Any)
                 .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
-                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::IF_NONE_MATCH]),
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::IF_NONE_MATCH, X_REQUEST_ID])
+                // So that browser clients can make conditional requests, back off and report.
+                .expose_headers([header::ETAG, header::RETRY_AFTER, API_VERSION_HEADER, X_REQUEST_ID]),
         )
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http())
+        // Every response names its request (the client's own X-Request-Id, or a new UUID)...
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // ...and the version of the API that answered (Dutch API Design Rules).
+        .layer(SetResponseHeaderLayer::overriding(API_VERSION_HEADER, HeaderValue::from_static(crate::API_VERSION)))
         .with_state(state)
 }
 

@@ -531,3 +531,26 @@ async fn documents_that_are_not_valid_graphql_get_an_error_code() {
                   municipalities { code } } } } } } } }";
     assert_eq!(code(costly).await, "COST_LIMIT_EXCEEDED");
 }
+
+#[tokio::test]
+async fn every_response_names_the_api_version_and_its_request() {
+    let app = TestApp::spawn().await;
+    let graphql = app.anonymous().post_request(&json!({ "query": "{ registryVersion }" }));
+    let with_origin = graphql.header("origin", "https://portal.example").header("x-request-id", "portal-42");
+    let responses = [
+        with_origin.send().await.unwrap(),
+        app.client.get(app.url("/healthz")).send().await.unwrap(),
+        app.client.get(app.url("/no-such-page")).send().await.unwrap(),
+    ];
+    for response in &responses {
+        assert_eq!(response.headers()["api-version"], jeugdregio::API_VERSION, "{}", response.url());
+        assert!(!response.headers()["x-request-id"].is_empty(), "{}", response.url());
+    }
+    let headers = responses[0].headers();
+    assert_eq!(headers["x-request-id"], "portal-42", "the client's own request id is kept");
+    let exposed = headers["access-control-expose-headers"].to_str().unwrap().to_lowercase();
+    for name in ["etag", "retry-after", "api-version", "x-request-id"] {
+        assert!(exposed.contains(name), "CORS exposes {name}: {exposed}");
+    }
+    assert_ne!(responses[1].headers()["x-request-id"], responses[2].headers()["x-request-id"], "one id per request");
+}
