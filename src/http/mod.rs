@@ -23,6 +23,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod cache;
+mod problem;
 mod websocket;
 
 use crate::auth::{Actor, AuthError, Authenticator};
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(problem::problem_details))
         // Every response names its request (the client's own X-Request-Id, or a new UUID)...
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

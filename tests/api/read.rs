@@ -554,3 +554,33 @@ async fn every_response_names_the_api_version_and_its_request() {
     }
     assert_ne!(responses[1].headers()["x-request-id"], responses[2].headers()["x-request-id"], "one id per request");
 }
+
+#[tokio::test]
+async fn errors_outside_graphql_are_problem_details() {
+    let app = TestApp::spawn().await;
+    let too_large = format!("{{\"query\": \"{}\"}}", " ".repeat(2 * 1024 * 1024));
+    let responses = [
+        (404, app.client.get(app.url("/no-such-page")).send().await.unwrap()),
+        (405, app.client.delete(app.url("/graphql")).send().await.unwrap()),
+        (
+            413,
+            app.client
+                .post(app.url("/graphql"))
+                .header("content-type", "application/json")
+                .body(too_large)
+                .send()
+                .await
+                .unwrap(),
+        ),
+    ];
+    for (status, response) in responses {
+        assert_eq!(response.status().as_u16(), status);
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["status"], status, "{problem}");
+        assert!(problem["title"].is_string() && problem["detail"].is_string(), "{problem}");
+        assert_eq!(problem["type"], "about:blank");
+        assert_eq!(problem["requestId"], request_id.as_str(), "the body names the request: {problem}");
+    }
+}

@@ -1,0 +1,48 @@
+//! RFC 9457 problem details for the errors the HTTP layer answers outside
+//! GraphQL (an unknown path, a wrong method, a body too large, a malformed
+//! request), so that every error a client can get has a machine-readable
+//! body naming the request, instead of an empty or plain-text one. Answers
+//! that already are JSON (GraphQL errors) are left as they are.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+pub async fn problem_details(request: Request, next: Next) -> Response {
+    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|content_type| content_type.contains("json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let body = serde_json::json!({
+        "type": "about:blank",
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail(status),
+        "requestId": request_id,
+    });
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    Response::from_parts(parts, Body::from(body.to_string()))
+}
+
+fn detail(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "there is nothing at this path; the API is at /graphql (README: endpoints)",
+        StatusCode::METHOD_NOT_ALLOWED => "this path does not take this method; the Allow header lists those it takes",
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than the service accepts (1 MiB)",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "send GraphQL requests as application/json",
+        StatusCode::BAD_REQUEST => "the request is malformed; a GraphQL request is JSON with a query",
+        StatusCode::SERVICE_UNAVAILABLE => "the service cannot answer now; retry later",
+        _ => "the request failed; quote the requestId when you report it",
+    }
+}
