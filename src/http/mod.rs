@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLRequest;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -23,6 +23,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod cache;
+mod negotiate;
 mod problem;
 mod websocket;
 
@@ -108,6 +109,13 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|content_type| content_type.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    if !json {
+        return StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response();
+    }
     run_graphql(&state, &headers, request.into_inner(), false).await
 }
 
@@ -192,6 +200,9 @@ async fn run_graphql(
     request: async_graphql::Request,
     via_get: bool,
 ) -> Response {
+    let Some(media) = negotiate::negotiate(headers) else {
+        return StatusCode::NOT_ACCEPTABLE.into_response();
+    };
     let actor = match authenticate(state, headers) {
         Ok(actor) => actor,
         Err(error) => return unauthenticated(error),
@@ -209,19 +220,19 @@ async fn run_graphql(
     let mut response = if via_get && matches_etag(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if let Some(answer) = state.answers.get(&etag).filter(|_| shared) {
-        answer_response(&answer, headers)
+        negotiate::answer_response(&answer, headers, media)
     } else {
         let meta = Arc::new(RequestMeta { via_get, ..Default::default() });
         let result = execute(state, request.data(actor).data(meta.clone())).await;
         let cacheable = result.errors.is_empty() && meta.operation.get() == Some(&OperationType::Query);
         if !cacheable {
-            return uncacheable_response(result);
+            return negotiate::uncacheable_response(result, media);
         }
         let body = Bytes::from(serde_json::to_vec(&result).unwrap_or_default());
         if shared {
-            answer_response(&state.answers.keep(etag.clone(), body), headers)
+            negotiate::answer_response(&state.answers.keep(etag.clone(), body), headers, media)
         } else {
-            answer_response(&cache::Answer::new(body), headers)
+            negotiate::answer_response(&cache::Answer::new(body), headers, media)
         }
     };
     set_header(&mut response, header::ETAG, &etag);
@@ -231,37 +242,6 @@ async fn run_graphql(
     response
 }
 
-/// An answer with data, gzip-compressed when the client takes it.
-fn answer_response(answer: &cache::Answer, headers: &HeaderMap) -> Response {
-    let gzip = if cache::accepts_gzip(headers) { answer.gzip() } else { None };
-    let mut response = match gzip {
-        Some(gzip) => {
-            let mut response = Response::new(axum::body::Body::from(gzip.clone()));
-            set_header(&mut response, header::CONTENT_ENCODING, "gzip");
-            response
-        }
-        None => Response::new(axum::body::Body::from(answer.body.clone())),
-    };
-    set_header(&mut response, header::CONTENT_TYPE, GRAPHQL_RESPONSE_TYPE);
-    response
-}
-
-/// A mutation's answer, or one with errors: never cached.
-fn uncacheable_response(result: async_graphql::Response) -> Response {
-    let refused_over_get = result.errors.iter().any(|e| ErrorCode::MethodNotAllowed.is_on(e));
-    let mut response = GraphQLResponse::from(result).into_response();
-    if refused_over_get {
-        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        set_header(&mut response, header::ALLOW, "POST");
-    }
-    set_header(&mut response, header::CACHE_CONTROL, "no-store");
-    set_header(&mut response, header::VARY, "Authorization");
-    response
-}
-
-/// The media type of GraphQL answers (GraphQL over HTTP).
-const GRAPHQL_RESPONSE_TYPE: &str = "application/graphql-response+json";
-
 /// The answer when the in-flight cap is reached.
 fn overloaded() -> Response {
     let message = "the service is handling as many requests as it can; retry after the time in Retry-After";
@@ -270,7 +250,7 @@ fn overloaded() -> Response {
     response
 }
 
-fn set_header(response: &mut Response, name: header::HeaderName, value: &str) {
+pub(crate) fn set_header(response: &mut Response, name: header::HeaderName, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
         response.headers_mut().insert(name, value);
     }

@@ -41,6 +41,9 @@ fn detail(status: StatusCode) -> &'static str {
         StatusCode::METHOD_NOT_ALLOWED => "this path does not take this method; the Allow header lists those it takes",
         StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than the service accepts (1 MiB)",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "send GraphQL requests as application/json",
+        StatusCode::NOT_ACCEPTABLE => {
+            "GraphQL answers are application/json or application/graphql-response+json; accept one of them"
+        }
         StatusCode::BAD_REQUEST => "the request is malformed; a GraphQL request is JSON with a query",
         StatusCode::SERVICE_UNAVAILABLE => "the service cannot answer now; retry later",
         _ => "the request failed; quote the requestId when you report it",

@@ -584,3 +584,42 @@ async fn errors_outside_graphql_are_problem_details() {
         assert_eq!(problem["requestId"], request_id.as_str(), "the body names the request: {problem}");
     }
 }
+
+#[tokio::test]
+async fn answers_come_in_the_media_type_the_client_accepts() {
+    let app = TestApp::spawn().await;
+    let send = async |accept: Option<&str>, query: &str| {
+        let mut request = app.anonymous().post_request(&json!({ "query": query }));
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        let response = request.send().await.unwrap();
+        let (status, content_type) = (response.status().as_u16(), response.headers()["content-type"].clone());
+        (status, content_type.to_str().unwrap().to_owned(), response.json::<Value>().await.unwrap())
+    };
+    let good = "{ registryVersion }";
+    for (accept, expected) in [
+        (None, "application/json"),
+        (Some("*/*"), "application/json"),
+        (Some("application/json"), "application/json"),
+        (Some("application/graphql-response+json"), "application/graphql-response+json"),
+        (Some("application/graphql-response+json, application/json;q=0.9"), "application/graphql-response+json"),
+    ] {
+        let (status, content_type, body) = send(accept, good).await;
+        assert_eq!((status, content_type.as_str()), (200, expected), "{accept:?}: {body}");
+    }
+    // A request error: 400 without data under the specification's type, 200 under the legacy one.
+    let (status, _, body) = send(Some("application/graphql-response+json"), "{ registryVersion").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.get("data").is_none(), "no data entry: {body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED");
+    let (status, _, body) = send(Some("application/json"), "{ registryVersion").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, content_type, body) = send(Some("text/html"), good).await;
+    assert_eq!((status, content_type.as_str()), (406, "application/problem+json"), "{body}");
+    // A POST that does not say it is JSON.
+    let response =
+        app.client.post(app.url("/graphql")).body(json!({ "query": good }).to_string()).send().await.unwrap();
+    assert_eq!(response.status(), 415);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+}
