@@ -169,6 +169,13 @@ fn root_fields<'a>(
     count
 }
 
+/// A field error the executor made itself has no code: it is an argument
+/// that does not parse as its type (a date like 2025-02-30), so the caller's
+/// to fix. Errors our resolvers make keep the code they have.
+fn coded(result: ServerResult<Option<Value>>) -> ServerResult<Option<Value>> {
+    result.map_err(|error| ErrorCode::BadUserInput.unless_coded(error))
+}
+
 #[async_trait::async_trait]
 impl Extension for CostGuard {
     /// The specification's "Single root field" rule, which the executor does
@@ -256,7 +263,7 @@ impl Extension for CostGuard {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let Some(deadline) = self.deadline.get() else {
-            return next.run(ctx, info).await;
+            return coded(next.run(ctx, info).await);
         };
         let resolved = self.resolved.fetch_add(1, Ordering::Relaxed) + 1;
         let limit = self.limits.result;
@@ -272,10 +279,10 @@ impl Extension for CostGuard {
             return Err(timeout_error(self.limits.deadline));
         }
         if info.path_node.parent.is_some() {
-            return next.run(ctx, info).await;
+            return coded(next.run(ctx, info).await);
         }
         let _turn = self.root_fields.acquire().await.expect("the semaphore is never closed");
-        next.run(ctx, info).await
+        coded(next.run(ctx, info).await)
     }
 }
 

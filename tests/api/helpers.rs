@@ -185,7 +185,9 @@ impl Caller<'_> {
     pub async fn send_body(&self, body: &Value) -> (u16, Value) {
         let response = self.post_request(body).send().await.expect("request");
         let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON body"))
+        let body: Value = response.json().await.expect("JSON body");
+        assert_every_error_is_coded(&body);
+        (status, body)
     }
 
     /// POSTs a GraphQL request that must answer 200; returns the JSON body.
@@ -251,6 +253,17 @@ impl Reply {
 impl std::fmt::Display for Reply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.body.fmt(f)
+    }
+}
+
+/// Every GraphQL error of every answer the suite reads through [`Caller`]
+/// carries an `extensions.code` from the service's one list of codes, so a
+/// client can branch on it without reading the English message.
+pub fn assert_every_error_is_coded(body: &Value) {
+    let known: Vec<&str> = jeugdregio::graphql::ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+    for error in body["errors"].as_array().into_iter().flatten() {
+        let code = error["extensions"]["code"].as_str().unwrap_or("(none)");
+        assert!(known.contains(&code), "an error without a known code ({code}): {error}");
     }
 }
 

@@ -185,6 +185,7 @@ pub(crate) async fn next_message(
             if value["type"] == "ping" {
                 continue;
             }
+            crate::helpers::assert_every_error_is_coded(&value["payload"]);
             return value;
         }
     }
