@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tower_governor::GovernorError;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
@@ -116,8 +116,7 @@ fn refused(error: GovernorError) -> Response<axum::body::Body> {
         ),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalServerError, "internal error".to_owned(), None),
     };
-    let body = code.body(&message).to_string();
-    let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    let mut response = crate::http::problem::problem(status, code, message);
     if let Some(wait) = wait
         && let Ok(value) = HeaderValue::from_str(&wait.to_string())
     {

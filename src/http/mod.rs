@@ -24,7 +24,7 @@ use tower_http::trace::TraceLayer;
 
 pub mod cache;
 mod negotiate;
-mod problem;
+pub(crate) mod problem;
 mod websocket;
 
 use crate::auth::{Actor, AuthError, Authenticator};
@@ -245,7 +245,7 @@ async fn run_graphql(
 /// The answer when the in-flight cap is reached.
 fn overloaded() -> Response {
     let message = "the service is handling as many requests as it can; retry after the time in Retry-After";
-    let mut response = graphql_error(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceUnavailable, message);
+    let mut response = problem::problem(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceUnavailable, message);
     set_header(&mut response, header::RETRY_AFTER, "1");
     response
 }

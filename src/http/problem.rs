@@ -8,7 +8,24 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+
+use crate::graphql::ErrorCode;
+
+/// An error response the service makes itself outside GraphQL (overload,
+/// rate limit): `problem_details` writes its body, with the request id.
+#[derive(Debug, Clone)]
+struct Problem {
+    code: ErrorCode,
+    detail: String,
+}
+
+/// A problem-details response with this status, code and explanation.
+pub fn problem(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Response {
+    let mut response = status.into_response();
+    response.extensions_mut().insert(Problem { code, detail: detail.into() });
+    response
+}
 
 pub async fn problem_details(request: Request, next: Next) -> Response {
     let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -19,17 +36,22 @@ pub async fn problem_details(request: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|content_type| content_type.contains("json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+    let problem = response.extensions().get::<Problem>().cloned();
+    if problem.is_none() && (!(status.is_client_error() || status.is_server_error()) || is_json) {
         return response;
     }
     let (mut parts, _) = response.into_parts();
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "type": "about:blank",
         "title": status.canonical_reason().unwrap_or("Error"),
         "status": status.as_u16(),
-        "detail": detail(status),
+        "detail": problem.as_ref().map_or(detail(status), |p| p.detail.as_str()),
         "requestId": request_id,
     });
+    if let Some(problem) = problem {
+        // The same code a GraphQL error would carry, for clients that branch on it.
+        body["code"] = problem.code.as_str().into();
+    }
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     Response::from_parts(parts, Body::from(body.to_string()))

@@ -162,7 +162,8 @@ async fn beyond_the_in_flight_cap_requests_get_503_with_retry_after_at_once() {
                 refused += 1;
                 assert_eq!(response.headers()["retry-after"], "1");
                 let body: Value = response.json().await.unwrap();
-                assert_eq!(body["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE", "{body}");
+                assert_eq!(body["code"], "SERVICE_UNAVAILABLE", "{body}");
+                assert_eq!(body["status"], 503, "problem details: {body}");
             }
             other => panic!("unexpected HTTP {other}"),
         }
@@ -360,7 +361,9 @@ async fn a_client_over_its_rate_gets_429_with_retry_after_per_token_or_address()
     let limited = app.start_another(settings).await;
     let anonymous = three_requests(limited.anonymous()).await;
     assert_eq!(anonymous.iter().map(|s| s.0).collect::<Vec<_>>(), [200, 200, 429], "burst of two, then refused");
-    assert_eq!(anonymous[2].1["errors"][0]["extensions"]["code"], "RATE_LIMITED", "{}", anonymous[2].1);
+    // Problem details (RFC 9457), with the code a GraphQL error would carry.
+    assert_eq!(anonymous[2].1["code"], "RATE_LIMITED", "{}", anonymous[2].1);
+    assert_eq!(anonymous[2].1["status"], 429, "{}", anonymous[2].1);
     // Inventing tokens buys nothing: a bad token counts against the address, which is spent.
     let bad = limited.caller(Some("Bearer invented")).send("{ registryVersion }", json!({})).await;
     assert_eq!(bad.0, 429, "{}", bad.1);
