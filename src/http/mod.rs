@@ -315,6 +315,7 @@ async fn graphiql_asset(axum::extract::Path(file): axum::extract::Path<String>) 
         "react.production.min.js" => {
             (include_bytes!("../../assets/graphiql/react.production.min.js"), "text/javascript")
         }
+        "graphql-ws.min.js" => (include_bytes!("../../assets/graphiql/graphql-ws.min.js"), "text/javascript"),
         "react-dom.production.min.js" => {
             (include_bytes!("../../assets/graphiql/react-dom.production.min.js"), "text/javascript")
         }

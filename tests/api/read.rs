@@ -377,6 +377,8 @@ async fn get_executes_queries_serves_graphiql_and_refuses_mutations() {
         "/graphiql/graphiql.min.css",
         "/graphiql/react.production.min.js",
         "/graphiql/react-dom.production.min.js",
+        // The WebSocket client GraphiQL runs subscriptions with.
+        "/graphiql/graphql-ws.min.js",
     ] {
         assert!(page.contains(asset), "{asset}");
         let response = app.client.get(app.url(asset)).send().await.unwrap();
