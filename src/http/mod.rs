@@ -98,7 +98,11 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
-        .layer(TraceLayer::new_for_http())
+        // Each request's log lines carry its request id (set by the layer outside this one).
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let request_id = request.headers().get(X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id)
+        }))
         .layer(axum::middleware::from_fn(problem::problem_details))
         // Every response names its request (the client's own X-Request-Id, or a new UUID)...
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -144,7 +148,8 @@ fn unauthenticated(error: AuthError) -> Response {
 /// (`graphql/cost.rs`).
 async fn execute(state: &AppState, request: async_graphql::Request) -> async_graphql::Response {
     let schema = state.schema.clone();
-    let mut task = tokio::spawn(async move { tokio::task::unconstrained(schema.execute(request)).await });
+    let query = async move { tokio::task::unconstrained(schema.execute(request)).await };
+    let mut task = tokio::spawn(tracing::Instrument::in_current_span(query));
     match tokio::time::timeout(state.execution_timeout, &mut task).await {
         Ok(Ok(response)) => response,
         Ok(Err(panicked)) => {
@@ -223,7 +228,8 @@ async fn run_graphql(
         negotiate::answer_response(&answer, headers, media)
     } else {
         let meta = Arc::new(RequestMeta { via_get, ..Default::default() });
-        let result = execute(state, request.data(actor).data(meta.clone())).await;
+        let mut result = execute(state, request.data(actor).data(meta.clone())).await;
+        name_the_request(&mut result, headers);
         let cacheable = result.errors.is_empty() && meta.operation.get() == Some(&OperationType::Query);
         if !cacheable {
             return negotiate::uncacheable_response(result, media);
@@ -240,6 +246,15 @@ async fn run_graphql(
     // The answer depends on the token and may be compressed: shared caches must key on both.
     set_header(&mut response, header::VARY, "Authorization, Accept-Encoding");
     response
+}
+
+/// An internal error shows no detail; it names the request instead, so an
+/// operator can find the detail in the log.
+fn name_the_request(result: &mut async_graphql::Response, headers: &HeaderMap) {
+    let Some(request_id) = headers.get(X_REQUEST_ID).and_then(|v| v.to_str().ok()) else { return };
+    for error in result.errors.iter_mut().filter(|e| ErrorCode::InternalServerError.is_on(e)) {
+        error.extensions.get_or_insert_with(Default::default).set("requestId", request_id);
+    }
 }
 
 /// The answer when the in-flight cap is reached.
