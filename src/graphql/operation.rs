@@ -67,6 +67,24 @@ fn operation<'a>(document: &'a ExecutableDocument, name: Option<&str>) -> Option
     }
 }
 
+/// A required variable (non-null, without a default) that the request does
+/// not give is a request error (GraphQL, "Coercing Variable Values"): the
+/// executor would otherwise only notice it at the field that uses it.
+fn missing_variables(operation: &OperationDefinition, variables: &Variables) -> ServerResult<()> {
+    for definition in &operation.variable_definitions {
+        let definition = &definition.node;
+        let given = variables.get(&definition.name.node).is_some_and(|value| *value != Value::Null);
+        if !definition.var_type.node.nullable && definition.default_value.is_none() && !given {
+            let message = format!(
+                "variable ${} of type {} is required and was not given",
+                definition.name.node, definition.var_type.node
+            );
+            return Err(ErrorCode::BadUserInput.server_error(message));
+        }
+    }
+    Ok(())
+}
+
 /// Response keys (alias or name) of a selection set, fragments spread in
 /// place, each once, in the order they first appear.
 fn response_keys(document: &ExecutableDocument, selection_set: &SelectionSet, keys: &mut Vec<String>, depth: usize) {
@@ -119,9 +137,11 @@ impl Extension for OperationGuardExtension {
             code.unless_coded(error)
         })?;
         let operation_name = request.operation_name.clone();
+        let variables = request.variables.clone();
         if let Ok(document) = request.parsed_query()
             && let Some(operation) = operation(document, operation_name.as_deref())
         {
+            missing_variables(operation, &variables)?;
             let mut keys = Vec::new();
             response_keys(document, &operation.selection_set.node, &mut keys, 0);
             let _ = self.root_order.set(keys);

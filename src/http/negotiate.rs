@@ -72,9 +72,12 @@ pub fn is_request_error(response: &async_graphql::Response) -> bool {
         ErrorCode::PersistedQueryNotFound,
         ErrorCode::BadRequest,
     ];
+    // Bad variables are refused before running too: such an error belongs to
+    // the request, not to a field, so it has no path.
+    let bad_variables = |e: &async_graphql::ServerError| ErrorCode::BadUserInput.is_on(e) && e.path.is_empty();
     response.data == Value::Null
         && !response.errors.is_empty()
-        && response.errors.iter().all(|e| refused_before_running.iter().any(|code| code.is_on(e)))
+        && response.errors.iter().all(|e| refused_before_running.iter().any(|code| code.is_on(e)) || bad_variables(e))
 }
 
 /// An answer with data, gzip-compressed when the client takes it.

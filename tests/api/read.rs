@@ -617,6 +617,12 @@ async fn answers_come_in_the_media_type_the_client_accepts() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED");
     let (status, _, body) = send(Some("application/json"), "{ registryVersion").await;
     assert_eq!(status, 200, "{body}");
+    // A required variable not given is a request error too.
+    let needs = "query($code: String!) { municipality(code: $code) { name } }";
+    let (status, _, body) = send(Some("application/graphql-response+json"), needs).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.get("data").is_none(), "no data entry: {body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
     let (status, content_type, body) = send(Some("text/html"), good).await;
     assert_eq!((status, content_type.as_str()), (406, "application/problem+json"), "{body}");
     // A POST that does not say it is JSON.
