@@ -107,7 +107,7 @@ impl Authenticator {
             (Some(_), Some(_)) => anyhow::bail!("configure either a JWT secret or a JWT public key, not both"),
             (None, None) => return Ok(Self { key: None }),
             (Some(secret), None) => {
-                anyhow::ensure!(secret.len() >= 32, "the JWT secret must be at least 32 bytes");
+                ensure_long_enough(secret)?;
                 (DecodingKey::from_secret(secret.as_bytes()), Algorithm::HS256)
             }
             (None, Some(pem)) => match DecodingKey::from_rsa_pem(pem.as_bytes()) {
@@ -158,6 +158,14 @@ impl Authenticator {
     }
 }
 
+/// HS256 secrets shorter than this are refused, when verifying and when signing.
+const MIN_SECRET_BYTES: usize = 32;
+
+fn ensure_long_enough(secret: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(secret.len() >= MIN_SECRET_BYTES, "the JWT secret must be at least {MIN_SECRET_BYTES} bytes");
+    Ok(())
+}
+
 /// What a development token is for.
 pub enum TokenFor<'a> {
     Municipality(&'a str),
@@ -175,6 +183,15 @@ pub fn issue_token(
         .secret
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("set --jwt-secret or JEUGDREGIO_JWT_SECRET to sign development tokens"))?;
+    // A token the service would refuse, or one for a municipality that does
+    // not exist in the CBS code list's form, helps no one.
+    ensure_long_enough(secret)?;
+    if let TokenFor::Municipality(code) = token_for {
+        anyhow::ensure!(
+            crate::codes::MunicipalityCode::parse(code).is_some(),
+            "{code} is not a CBS municipality code (GM followed by four digits, e.g. GM0772)"
+        );
+    }
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let (municipality, scope) = match token_for {
         TokenFor::Municipality(code) => (Some(code), None),

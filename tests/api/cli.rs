@@ -111,4 +111,16 @@ fn the_token_command_prints_a_token_the_service_accepts() {
         .unwrap();
     assert!(!without_secret.status.success());
     assert!(String::from_utf8_lossy(&without_secret.stderr).contains("JEUGDREGIO_JWT_SECRET"));
+
+    // No token the service would refuse, nor one for a code that is not a CBS municipality code.
+    let not_a_municipality = run(&["token", "--municipality", "GM77"]);
+    assert!(!not_a_municipality.status.success());
+    assert!(String::from_utf8_lossy(&not_a_municipality.stderr).contains("not a CBS municipality code"));
+    let short_secret = Command::new(env!("CARGO_BIN_EXE_jeugdregio"))
+        .args(["token", "--admin"])
+        .env("JEUGDREGIO_JWT_SECRET", "too-short")
+        .output()
+        .unwrap();
+    assert!(!short_secret.status.success());
+    assert!(String::from_utf8_lossy(&short_secret.stderr).contains("at least 32 bytes"));
 }
