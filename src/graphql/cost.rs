@@ -20,11 +20,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextResolve, NextValidation,
-    ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, NextValidation, ResolveInfo,
 };
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables, value};
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, value};
 use tokio::sync::Semaphore;
 
 use super::ErrorCode;
@@ -141,34 +139,6 @@ fn error(code: ErrorCode, message: String, fields: [(&str, usize); 2]) -> Server
     error
 }
 
-/// The root fields a selection set asks for, fragments included. A fragment
-/// is counted once however it is reached: this runs before validation, so a
-/// fragment cycle must not recurse for ever.
-fn root_fields<'a>(
-    document: &'a ExecutableDocument,
-    selection_set: &'a SelectionSet,
-    seen: &mut Vec<&'a str>,
-) -> usize {
-    let mut count = 0;
-    for item in &selection_set.items {
-        count += match &item.node {
-            Selection::Field(_) => 1,
-            Selection::InlineFragment(fragment) => root_fields(document, &fragment.node.selection_set.node, seen),
-            Selection::FragmentSpread(spread) => {
-                let name = spread.node.fragment_name.node.as_str();
-                match document.fragments.get(name) {
-                    Some(fragment) if !seen.contains(&name) => {
-                        seen.push(name);
-                        root_fields(document, &fragment.node.selection_set.node, seen)
-                    }
-                    _ => 0,
-                }
-            }
-        };
-    }
-    count
-}
-
 /// A field error the executor made itself has no code: it is an argument
 /// that does not parse as its type (a date like 2025-02-30), so the caller's
 /// to fix. Errors our resolvers make keep the code they have.
@@ -178,30 +148,6 @@ fn coded(result: ServerResult<Option<Value>>) -> ServerResult<Option<Value>> {
 
 #[async_trait::async_trait]
 impl Extension for CostGuard {
-    /// The specification's "Single root field" rule, which the executor does
-    /// not check: one subscription is one stream, so that the per-connection
-    /// and per-instance subscription limits count what a client really holds
-    /// (a thousand aliased roots would otherwise be a thousand streams).
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        for (_, operation) in document.operations.iter() {
-            let operation = &operation.node;
-            if operation.ty == OperationType::Subscription
-                && root_fields(&document, &operation.selection_set.node, &mut Vec::new()) != 1
-            {
-                return Err(ErrorCode::GraphqlValidationFailed
-                    .server_error("a subscription operation must have exactly one root field"));
-            }
-        }
-        Ok(document)
-    }
-
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,

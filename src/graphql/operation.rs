@@ -163,7 +163,11 @@ impl Extension for OperationGuardExtension {
         Ok(request)
     }
 
-    /// Syntax errors get `GRAPHQL_PARSE_FAILED`.
+    /// Syntax errors get `GRAPHQL_PARSE_FAILED`. Then the specification's
+    /// "Single root field" rule, which the executor does not check: one
+    /// subscription is one stream, so that the subscription limits count what
+    /// a client really holds (a thousand aliased roots would otherwise be a
+    /// thousand streams).
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -171,7 +175,17 @@ impl Extension for OperationGuardExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|error| ErrorCode::GraphqlParseFailed.unless_coded(error))
+        let document =
+            next.run(ctx, query, variables).await.map_err(|e| ErrorCode::GraphqlParseFailed.unless_coded(e))?;
+        for (_, operation) in document.operations.iter().filter(|(_, op)| op.node.ty == OperationType::Subscription) {
+            let mut roots = Vec::new();
+            response_keys(&document, &operation.node.selection_set.node, &mut roots, 0);
+            if roots.len() != 1 {
+                return Err(ErrorCode::GraphqlValidationFailed
+                    .server_error("a subscription operation must have exactly one root field"));
+            }
+        }
+        Ok(document)
     }
 
     /// Errors of the specification's validation rules (and of the depth

@@ -224,7 +224,7 @@ async fn run_graphql(
     };
     let mut response = if via_get && matches_etag(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
-    } else if let Some(answer) = state.answers.get(&etag).filter(|_| shared) {
+    } else if let Some(answer) = shared.then(|| state.answers.get(&etag)).flatten() {
         negotiate::answer_response(&answer, headers, media)
     } else {
         let meta = Arc::new(RequestMeta { via_get, ..Default::default() });
