@@ -631,3 +631,24 @@ async fn answers_come_in_the_media_type_the_client_accepts() {
     assert_eq!(response.status(), 415);
     assert_eq!(response.headers()["content-type"], "application/problem+json");
 }
+
+#[tokio::test]
+async fn an_internal_error_shows_no_detail_and_names_its_request() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    // Break this test's own copy of the database under the running service.
+    let db = sea_orm::Database::connect(app.settings().database_url.as_str()).await.unwrap();
+    db.execute_unprepared("ALTER TABLE province RENAME TO province_gone").await.unwrap();
+    let response = app
+        .anonymous()
+        .post_request(&json!({ "query": r#"{ province(code: "PV30") { name } }"# }))
+        .header("x-request-id", "support-7")
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "INTERNAL_SERVER_ERROR", "{body}");
+    assert_eq!(error["extensions"]["requestId"], "support-7", "{body}");
+    assert_eq!(error["message"], "internal error", "no SQL, no detail: {body}");
+}
