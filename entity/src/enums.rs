@@ -53,3 +53,19 @@ pub enum RoleKind {
     #[sea_orm(string_value = "COORDINATING_MUNICIPALITY")]
     CoordinatingMunicipality,
 }
+
+/// How much of an ended municipality's territory went to a successor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum LineageKind {
+    /// The successor: the municipality that received the largest share.
+    #[sea_orm(string_value = "MAIN")]
+    Main,
+    /// A further part of at least 3 km² (a real split).
+    #[sea_orm(string_value = "PART")]
+    Part,
+    /// A further part under 3 km²: at the size of the differences between
+    /// generalised boundary files, so possibly an artefact; unverified.
+    #[sea_orm(string_value = "MINOR")]
+    Minor,
+}

@@ -9,6 +9,8 @@ pub struct Model {
     pub region_id: i32,
     pub valid_from: Option<Date>,
     pub valid_to: Option<Date>,
+    /// True when `valid_from` is only the earliest date a source vouches for (\"at least since\").
+    pub valid_from_is_lower_bound: bool,
     /// Where the fact comes from (document and, where derived, how).
     pub source: String,
     /// Optimistic-concurrency version, incremented on every change.

@@ -8,9 +8,12 @@ pub struct Model {
     #[sea_orm(unique)]
     pub code: String,
     pub name: String,
-    pub province_id: i32,
+    /// Null for a municipality that ended before the classification the registry has provinces for.
+    pub province_id: Option<i32>,
     pub valid_from: Option<Date>,
     pub valid_to: Option<Date>,
+    /// True when `valid_from` is only the earliest date a source vouches for (\"at least since\").
+    pub valid_from_is_lower_bound: bool,
     pub website: Option<String>,
     pub access_name: Option<String>,
     pub access_phone: Option<String>,

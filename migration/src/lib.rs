@@ -6,6 +6,7 @@ mod m20251123_000001_registry;
 mod m20251123_000002_audit;
 mod m20251123_000003_change_feed;
 mod m20251125_000004_persisted_query;
+mod m20251206_000005_history;
 pub mod seed;
 
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251123_000002_audit::Migration),
             Box::new(m20251123_000003_change_feed::Migration),
             Box::new(m20251125_000004_persisted_query::Migration),
+            Box::new(m20251206_000005_history::Migration),
         ]
     }
 }

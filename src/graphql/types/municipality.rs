@@ -79,9 +79,13 @@ impl Municipality {
     async fn as_of(&self) -> Date {
         Date(self.as_of)
     }
-    /// The province (provincie) the municipality lies in.
+    /// The province (provincie) the municipality lies in; null for a municipality that ended
+    /// before 2025, as the registry has provinces from the 2025 classification only.
     async fn province(&self, ctx: &Context<'_>) -> Result<Option<Province>> {
-        load(ctx, ProvinceById(self.row.province_id), self.as_of).await
+        match self.row.province_id {
+            Some(id) => load(ctx, ProvinceById(id), self.as_of).await,
+            None => Ok(None),
+        }
     }
     /// The youth-care region the municipality belongs to on `asOf`; null if none is recorded for that date.
     async fn region(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Option<Region>> {

@@ -119,7 +119,10 @@ struct MunicipalityView<'a> {
 #[async_trait::async_trait]
 impl Published for municipality::Model {
     async fn view(&self, txn: &DatabaseTransaction) -> Result<Value, DbErr> {
-        let province = province::Entity::find_by_id(self.province_id).one(txn).await?.map(|p| p.code);
+        let province = match self.province_id {
+            Some(id) => province::Entity::find_by_id(id).one(txn).await?.map(|p| p.code),
+            None => None,
+        };
         let links = membership::Entity::find()
             .filter(membership::Column::MunicipalityId.eq(self.id))
             .order_by_asc(membership::Column::ValidFrom)

@@ -187,7 +187,7 @@ impl MunicipalityMerge {
             .insert(municipality::ActiveModel {
                 code: Set(self.successor_code.clone()),
                 name: Set(self.successor_name.clone().unwrap_or_default()),
-                province_id: Set(province.id),
+                province_id: Set(Some(province.id)),
                 valid_from: Set(Some(self.date)),
                 valid_to: Set(None),
                 website: Set(None),

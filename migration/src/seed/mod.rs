@@ -1,6 +1,7 @@
-//! The national seed: the CBS 2025 regional classification (regions,
-//! municipalities, provinces, landsdelen) and the cooperations, roles, care
-//! forms, providers and framework contracts stated in public source documents.
+//! The national seed: the CBS regional classification of every year since
+//! 2015 (regions, municipalities, provinces, landsdelen, memberships, names
+//! and lineage; `classification.rs`) and the cooperations, roles, care forms,
+//! providers and framework contracts stated in public source documents.
 //!
 //! The seed files are compiled into the binary so `serve` works from any
 //! directory. Seeding runs in one transaction and only on an empty registry.
@@ -16,52 +17,16 @@ use sea_orm_migration::sea_orm::{
 };
 use serde::Deserialize;
 
-const LANDSDELEN_CSV: &str = include_str!("../seed/landsdelen.csv");
-const PROVINCES_CSV: &str = include_str!("../seed/provinces.csv");
-const REGIONS_CSV: &str = include_str!("../seed/regions.csv");
-const MUNICIPALITIES_CSV: &str = include_str!("../seed/municipalities.csv");
-const SOURCE_DOCUMENTS_TOML: &str = include_str!("../seed/source-documents.toml");
+mod classification;
 
-/// Source note of every row read from the CBS classification.
-pub const CBS_SOURCE: &str =
-    "CBS regional classification 2025 (CBS gebiedsindelingen, via PDOK), licence CC BY 4.0, Bron: CBS";
+pub use classification::{CBS_HISTORY_SOURCE, coverage_start};
 
-/// The date the CBS 2025 classification describes; memberships are recorded from it.
-pub fn cbs_reference_date() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid date")
-}
-
-/// The date the 42 youth-care regions exist from (the Jeugdwet, same codes in the 2015 classification).
-pub fn regions_start_date() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2015, 1, 1).expect("valid date")
-}
+const SOURCE_DOCUMENTS_TOML: &str = include_str!("../../seed/source-documents.toml");
 
 #[derive(Deserialize)]
-struct CodeName {
+pub(crate) struct CodeName {
     code: String,
     name: String,
-}
-
-#[derive(Deserialize)]
-struct ProvinceRow {
-    code: String,
-    name: String,
-    landsdeel_code: String,
-}
-
-#[derive(Deserialize)]
-struct RegionRow {
-    code: String,
-    name: String,
-    name_2015: String,
-}
-
-#[derive(Deserialize)]
-struct MunicipalityRow {
-    code: String,
-    name: String,
-    province_code: String,
-    region_code: String,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +37,35 @@ struct SourceDocuments {
     cooperations: Vec<CooperationFact>,
     roles: Vec<RoleFact>,
     framework_contracts: Vec<ContractFact>,
+}
+
+/// When a fact held: every dated fact names the day it starts, or, where the
+/// source states no start, the earliest day the source vouches for it.
+#[derive(Deserialize, Clone, Copy)]
+struct FactDates {
+    valid_from: NaiveDate,
+    #[serde(default)]
+    valid_from_is_lower_bound: bool,
+    valid_to: Option<NaiveDate>,
+}
+
+impl FactDates {
+    /// The part of these dates in which a municipality living `[from, to)` exists;
+    /// a start moved to the municipality's own start stays "at least since",
+    /// as the source names the members of a later date.
+    fn within(self, (from, to): (NaiveDate, Option<NaiveDate>)) -> Option<FactDates> {
+        let (valid_from, valid_from_is_lower_bound) =
+            if from > self.valid_from { (from, true) } else { (self.valid_from, self.valid_from_is_lower_bound) };
+        let valid_to = match (self.valid_to, to) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        valid_to.is_none_or(|end| end > valid_from).then_some(FactDates {
+            valid_from,
+            valid_from_is_lower_bound,
+            valid_to,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -98,7 +92,8 @@ struct CooperationFact {
     scale: String,
     instrument: Option<String>,
     description: Option<String>,
-    valid_from: Option<NaiveDate>,
+    #[serde(flatten)]
+    dates: FactDates,
     source: String,
     derivation: Option<String>,
     #[serde(default)]
@@ -116,7 +111,8 @@ struct RoleFact {
     cooperation: Option<String>,
     care_form: Option<String>,
     provider: Option<String>,
-    valid_from: Option<NaiveDate>,
+    #[serde(flatten)]
+    dates: FactDates,
     source: String,
     note: Option<String>,
 }
@@ -142,16 +138,18 @@ struct ContractFact {
     contracting_authority_name: Option<String>,
     care_forms: Vec<String>,
     parties: Parties,
+    #[serde(flatten)]
+    dates: FactDates,
     source: String,
     note: Option<String>,
     derivation: Option<String>,
 }
 
-fn invalid(what: impl std::fmt::Display) -> DbErr {
+pub(crate) fn invalid(what: impl std::fmt::Display) -> DbErr {
     DbErr::Custom(format!("national seed: {what}"))
 }
 
-fn read_csv<T: serde::de::DeserializeOwned>(text: &str) -> Result<Vec<T>, DbErr> {
+pub(crate) fn read_csv<T: serde::de::DeserializeOwned>(text: &str) -> Result<Vec<T>, DbErr> {
     csv::ReaderBuilder::new()
         .comment(Some(b'#'))
         .from_reader(text.as_bytes())
@@ -160,12 +158,12 @@ fn read_csv<T: serde::de::DeserializeOwned>(text: &str) -> Result<Vec<T>, DbErr>
         .map_err(invalid)
 }
 
-fn parse_enum<E: ActiveEnum<Value = String>>(value: &str) -> Result<E, DbErr> {
+pub(crate) fn parse_enum<E: ActiveEnum<Value = String>>(value: &str) -> Result<E, DbErr> {
     E::try_from_value(&value.to_owned()).map_err(|_| invalid(format!("unknown value {value}")))
 }
 
 /// Looks a code up in a code -> id map, failing loudly on a seed typo.
-fn id_of(ids: &HashMap<String, i32>, code: &str) -> Result<i32, DbErr> {
+pub(crate) fn id_of(ids: &HashMap<String, i32>, code: &str) -> Result<i32, DbErr> {
     ids.get(code).copied().ok_or_else(|| invalid(format!("unknown code {code}")))
 }
 
@@ -187,7 +185,7 @@ impl Sources {
     }
 }
 
-async fn codes<E, C>(db: &C, code_column: E::Column) -> Result<HashMap<String, i32>, DbErr>
+pub(crate) async fn codes<E, C>(db: &C, code_column: E::Column) -> Result<HashMap<String, i32>, DbErr>
 where
     E: EntityTrait,
     C: ConnectionTrait,
@@ -208,82 +206,8 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
     let facts: SourceDocuments = toml::from_str(SOURCE_DOCUMENTS_TOML).map_err(invalid)?;
     let sources = Sources(facts.documents);
 
-    let landsdelen: Vec<CodeName> = read_csv(LANDSDELEN_CSV)?;
-    landsdeel::Entity::insert_many(landsdelen.into_iter().map(|l| landsdeel::ActiveModel {
-        code: Set(l.code),
-        name: Set(l.name),
-        ..Default::default()
-    }))
-    .exec(&txn)
-    .await?;
-    let landsdeel_ids = codes::<landsdeel::Entity, _>(&txn, landsdeel::Column::Code).await?;
-
-    let provinces: Vec<ProvinceRow> = read_csv(PROVINCES_CSV)?;
-    let province_models = provinces
-        .into_iter()
-        .map(|p| {
-            Ok(province::ActiveModel {
-                landsdeel_id: Set(id_of(&landsdeel_ids, &p.landsdeel_code)?),
-                code: Set(p.code),
-                name: Set(p.name),
-                ..Default::default()
-            })
-        })
-        .collect::<Result<Vec<_>, DbErr>>()?;
-    province::Entity::insert_many(province_models).exec(&txn).await?;
-    let province_ids = codes::<province::Entity, _>(&txn, province::Column::Code).await?;
-
-    let regions: Vec<RegionRow> = read_csv(REGIONS_CSV)?;
-    region::Entity::insert_many(regions.into_iter().map(|r| region::ActiveModel {
-        code: Set(r.code),
-        name: Set(r.name),
-        name_2015: Set(Some(r.name_2015)),
-        valid_from: Set(Some(regions_start_date())),
-        valid_to: Set(None),
-        source: Set(format!(
-            "{CBS_SOURCE}. Valid from 2015-01-01: the same code exists in the CBS 2015 classification"
-        )),
-        version: Set(1),
-        ..Default::default()
-    }))
-    .exec(&txn)
-    .await?;
-    let region_ids = codes::<region::Entity, _>(&txn, region::Column::Code).await?;
-
-    let municipalities: Vec<MunicipalityRow> = read_csv(MUNICIPALITIES_CSV)?;
-    let municipality_models = municipalities
-        .iter()
-        .map(|m| {
-            Ok(municipality::ActiveModel {
-                code: Set(m.code.clone()),
-                name: Set(m.name.clone()),
-                province_id: Set(id_of(&province_ids, &m.province_code)?),
-                source: Set(format!("{CBS_SOURCE}. Start of the municipality not recorded")),
-                version: Set(1),
-                ..Default::default()
-            })
-        })
-        .collect::<Result<Vec<_>, DbErr>>()?;
-    municipality::Entity::insert_many(municipality_models).exec(&txn).await?;
-    let municipality_ids = codes::<municipality::Entity, _>(&txn, municipality::Column::Code).await?;
-
-    let membership_models = municipalities
-        .iter()
-        .map(|m| {
-            Ok(membership::ActiveModel {
-                municipality_id: Set(id_of(&municipality_ids, &m.code)?),
-                region_id: Set(id_of(&region_ids, &m.region_code)?),
-                valid_from: Set(Some(cbs_reference_date())),
-                valid_to: Set(None),
-                source: Set(format!(
-                    "{CBS_SOURCE}. Recorded from 2025-01-01, the reference date of the classification; earlier membership is not in the seed"
-                )),
-                version: Set(1),
-                ..Default::default()
-            })
-        })
-        .collect::<Result<Vec<_>, DbErr>>()?;
-    membership::Entity::insert_many(membership_models).exec(&txn).await?;
+    let classification::Classification { regions: region_ids, municipalities: municipality_ids, lifetimes } =
+        classification::seed(&txn).await?;
 
     let mut care_forms = Vec::new();
     for c in facts.care_forms {
@@ -322,8 +246,9 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
             scale: Set(parse_enum::<Scale>(&c.scale)?),
             instrument: Set(c.instrument.as_deref().map(parse_enum::<Instrument>).transpose()?),
             description: Set(c.description.clone()),
-            valid_from: Set(c.valid_from),
-            valid_to: Set(None),
+            valid_from: Set(Some(c.dates.valid_from)),
+            valid_from_is_lower_bound: Set(c.dates.valid_from_is_lower_bound),
+            valid_to: Set(c.dates.valid_to),
             source: Set(sources.cite(&c.source, &[&c.derivation])?),
             version: Set(1),
             ..Default::default()
@@ -336,21 +261,27 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
     for c in &facts.cooperations {
         let source = sources.cite(&c.source, &[&c.derivation])?;
         let cooperation_id = id_of(&cooperation_ids, &c.code)?;
-        let member = |municipality_id, region_id| cooperation_member::ActiveModel {
+        let member = |municipality_id, region_id, dates: FactDates| cooperation_member::ActiveModel {
             cooperation_id: Set(cooperation_id),
             municipality_id: Set(municipality_id),
             region_id: Set(region_id),
-            valid_from: Set(c.valid_from),
-            valid_to: Set(None),
+            valid_from: Set(Some(dates.valid_from)),
+            valid_from_is_lower_bound: Set(dates.valid_from_is_lower_bound),
+            valid_to: Set(dates.valid_to),
             source: Set(source.clone()),
             version: Set(1),
             ..Default::default()
         };
         for code in &c.municipalities {
-            members.push(member(Some(id_of(&municipality_ids, code)?), None));
+            // A member takes part only while it exists: Beekdaelen (2019) is
+            // not a member of a cooperation that began in 2015 before 2019.
+            let lifetime = lifetimes.get(code).copied().ok_or_else(|| invalid(format!("unknown code {code}")))?;
+            if let Some(dates) = c.dates.within(lifetime) {
+                members.push(member(Some(id_of(&municipality_ids, code)?), None, dates));
+            }
         }
         for code in &c.regions {
-            members.push(member(None, Some(id_of(&region_ids, code)?)));
+            members.push(member(None, Some(id_of(&region_ids, code)?), c.dates));
         }
     }
     cooperation_member::Entity::insert_many(members).exec(&txn).await?;
@@ -367,8 +298,9 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
             provider_id: Set(lookup(&provider_ids, &r.provider)?),
             source: Set(sources.cite(&r.source, &[])?),
             note: Set(r.note),
-            valid_from: Set(r.valid_from),
-            valid_to: Set(None),
+            valid_from: Set(Some(r.dates.valid_from)),
+            valid_from_is_lower_bound: Set(r.dates.valid_from_is_lower_bound),
+            valid_to: Set(r.dates.valid_to),
             version: Set(1),
             code: Set(r.code),
             ..Default::default()
@@ -384,8 +316,9 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
             contracting_authority_municipality_id: Set(None),
             contracting_authority_name: Set(c.contracting_authority_name.clone()),
             note: Set(c.note.clone()),
-            valid_from: Set(None),
-            valid_to: Set(None),
+            valid_from: Set(Some(c.dates.valid_from)),
+            valid_from_is_lower_bound: Set(c.dates.valid_from_is_lower_bound),
+            valid_to: Set(c.dates.valid_to),
             source: Set(sources.cite(&c.source, &[&c.derivation])?),
             version: Set(1),
             ..Default::default()
