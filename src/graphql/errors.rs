@@ -44,10 +44,12 @@ pub enum ErrorCode {
     GraphqlParseFailed,
     /// An automatic persisted query's hash is not known: send the query with it once.
     PersistedQueryNotFound,
+    /// A date before the registry's coverage (2015-01-01); `extensions.earliest` names the first date.
+    AsOfOutOfRange,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::BadUserInput,
         ErrorCode::BadRequest,
         ErrorCode::Unauthenticated,
@@ -64,6 +66,7 @@ impl ErrorCode {
         ErrorCode::InvalidCursor,
         ErrorCode::GraphqlParseFailed,
         ErrorCode::PersistedQueryNotFound,
+        ErrorCode::AsOfOutOfRange,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -84,6 +87,7 @@ impl ErrorCode {
             ErrorCode::InvalidCursor => "INVALID_CURSOR",
             ErrorCode::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            ErrorCode::AsOfOutOfRange => "AS_OF_OUT_OF_RANGE",
         }
     }
 
@@ -137,6 +141,12 @@ pub(crate) fn registry_error(error: &RegistryError) -> async_graphql::Error {
         RegistryError::InvalidCursor { argument, message } => {
             ErrorCode::InvalidCursor.error(message.clone()).extend_with(|_, e| e.set("argument", *argument))
         }
+        RegistryError::OutOfCoverage { argument, earliest, message } => {
+            ErrorCode::AsOfOutOfRange.error(message.clone()).extend_with(|_, e| {
+                e.set("argument", *argument);
+                e.set("earliest", earliest.to_string());
+            })
+        }
         RegistryError::Database(db) => {
             tracing::error!(error = %db, "database error");
             ErrorCode::InternalServerError.error("internal error")
@@ -176,7 +186,8 @@ mod tests {
                 "GRAPHQL_VALIDATION_FAILED",
                 "INVALID_CURSOR",
                 "GRAPHQL_PARSE_FAILED",
-                "PERSISTED_QUERY_NOT_FOUND"
+                "PERSISTED_QUERY_NOT_FOUND",
+                "AS_OF_OUT_OF_RANGE"
             ]
         );
     }

@@ -9,7 +9,7 @@ use async_graphql::dataloader::Loader;
 use chrono::NaiveDate;
 use entity::*;
 
-use crate::registry::{CooperationMembers, Registry, RegistryError};
+use crate::registry::{CooperationMembers, NamePeriod, Registry, RegistryError};
 
 pub struct RegistryLoader {
     registry: Registry,
@@ -87,7 +87,8 @@ by_id!(CooperationById, cooperation);
 by_id!(CareFormById, care_form);
 by_id!(ProviderById, provider);
 
-/// Contracts have no date of their own on these links: the date is the contract's.
+/// Relations without a date: contract links (the date is the contract's) and
+/// the history lists, which span every date.
 macro_rules! undated_relation {
     ($key:ident => $value:ty, $method:ident) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,6 +108,11 @@ macro_rules! undated_relation {
 }
 
 undated_relation!(ContractCareForms => Vec<care_form::Model>, care_forms_of_contracts);
+undated_relation!(MunicipalityNames => Vec<NamePeriod>, names_of_municipalities);
+undated_relation!(RegionNames => Vec<NamePeriod>, names_of_regions);
+undated_relation!(MunicipalitySuccessors => Vec<lineage::Model>, successors_of);
+undated_relation!(MunicipalityPredecessors => Vec<lineage::Model>, predecessors_of);
+undated_relation!(MunicipalityRegionHistory => Vec<membership::Model>, region_history);
 undated_relation!(ContractProviders => Vec<provider::Model>, providers_of_contracts);
 
 dated_relation!(

@@ -18,6 +18,7 @@ mod mutation;
 mod operation;
 mod paging;
 mod persisted;
+mod provisional;
 mod query;
 mod scalars;
 mod types;
@@ -63,6 +64,7 @@ pub fn build_schema(registry: Registry, settings: SchemaSettings) -> RegistrySch
     Schema::build(Query::default(), MutationRoot::default(), SubscriptionRoot)
         .extension(operation::OperationGuard)
         .extension(settings.cost)
+        .extension(provisional::ProvisionalAnswers)
         .extension(ApolloPersistedQueries::new(persisted::PersistedQueries::new(registry.db().clone())))
         .data(DataLoader::new(RegistryLoader::new(registry.clone()), tokio::spawn).delay(settings.loader_delay))
         .data(registry)

@@ -17,7 +17,7 @@ pub struct QueryRoot;
 impl QueryRoot {
     /// A youth-care region (jeugdzorgregio) by CBS code, e.g. `JZ39`; null when unknown or not valid on `asOf`.
     async fn region(&self, ctx: &Context<'_>, code: String, as_of: Option<Date>) -> Result<Option<Region>> {
-        Ok(find::<Region>(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<Region>(registry(ctx), &code, or_today(ctx, as_of)?).await?)
     }
 
     /// The youth-care regions (jeugdzorgregio's) valid on `asOf`, ordered by code.
@@ -30,14 +30,34 @@ impl QueryRoot {
         #[graphql(desc = "Page size: default 50, at most 500.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<CodeConnection<Region>> {
-        let (as_of, request) = (or_today(as_of), page_request(first, after)?);
+        let (as_of, request) = (or_today(ctx, as_of)?, page_request(first, after)?);
         let page = registry(ctx).regions(&filter.unwrap_or_default().into(), as_of, &request).await?;
         Ok(connection(page, &request, |r| r.code.clone(), |row| Region::from_row(row, as_of)))
     }
 
     /// A municipality (gemeente) by CBS code, e.g. `GM0772`; null when unknown or not valid on `asOf`.
     async fn municipality(&self, ctx: &Context<'_>, code: String, as_of: Option<Date>) -> Result<Option<Municipality>> {
-        Ok(find::<Municipality>(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<Municipality>(registry(ctx), &code, or_today(ctx, as_of)?).await?)
+    }
+
+    /// The municipality with this CBS code on whatever dates it existed since 2015, read on its
+    /// last day (today while it exists). For a code that ended (e.g. `GM0951` Nuth, 2019),
+    /// `validTo` says when and `successors` where its territory went; null when the code is unknown.
+    async fn municipality_record(&self, ctx: &Context<'_>, code: String) -> Result<Option<Municipality>> {
+        let row = registry(ctx).lookup_any_date::<entity::municipality::Model>(&code).await?;
+        Ok(row.map(|row| {
+            let today = crate::registry::today();
+            let as_of = match row.valid_to {
+                Some(end) if end <= today => end.pred_opt().unwrap_or(end),
+                _ => today.max(row.valid_from.unwrap_or(today)),
+            };
+            Municipality::from_row(row, as_of)
+        }))
+    }
+
+    /// The dates the registry answers for, and what it rests on.
+    async fn coverage(&self, ctx: &Context<'_>) -> Result<Coverage> {
+        Ok(Coverage { latest_change: registry(ctx).latest_classification_change().await?.map(Date) })
     }
 
     /// Municipalities (gemeenten) valid on `asOf`, ordered by code.
@@ -50,14 +70,14 @@ impl QueryRoot {
         #[graphql(desc = "Page size: default 50, at most 500.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<CodeConnection<Municipality>> {
-        let (as_of, request) = (or_today(as_of), page_request(first, after)?);
+        let (as_of, request) = (or_today(ctx, as_of)?, page_request(first, after)?);
         let page = registry(ctx).municipalities(&filter.unwrap_or_default().into(), as_of, &request).await?;
         Ok(connection(page, &request, |m| m.code.clone(), |row| Municipality::from_row(row, as_of)))
     }
 
     /// A cooperation (samenwerkingsverband) by its registry code; null when unknown or not valid on `asOf`.
     async fn cooperation(&self, ctx: &Context<'_>, code: String, as_of: Option<Date>) -> Result<Option<Cooperation>> {
-        Ok(find::<Cooperation>(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<Cooperation>(registry(ctx), &code, or_today(ctx, as_of)?).await?)
     }
 
     /// Cooperations (samenwerkingsverbanden: subregio's, inkoopregio's, bi-regional and
@@ -71,14 +91,14 @@ impl QueryRoot {
         #[graphql(desc = "Page size: default 50, at most 500.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<CodeConnection<Cooperation>> {
-        let (as_of, request) = (or_today(as_of), page_request(first, after)?);
+        let (as_of, request) = (or_today(ctx, as_of)?, page_request(first, after)?);
         let page = registry(ctx).cooperations(&filter.unwrap_or_default().into(), as_of, &request).await?;
         Ok(connection(page, &request, |c| c.code.clone(), |row| Cooperation::from_row(row, as_of)))
     }
 
     /// A role by its registry code (`RL00001`); null when unknown or not valid on `asOf`.
     async fn role(&self, ctx: &Context<'_>, code: String, as_of: Option<Date>) -> Result<Option<Role>> {
-        Ok(find::<Role>(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<Role>(registry(ctx), &code, or_today(ctx, as_of)?).await?)
     }
 
     /// Roles (account holder / accounthouder, lead / penvoerder, purchasing organisation /
@@ -92,7 +112,7 @@ impl QueryRoot {
         #[graphql(desc = "Page size: default 50, at most 500.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<CodeConnection<Role>> {
-        let (as_of, request) = (or_today(as_of), page_request(first, after)?);
+        let (as_of, request) = (or_today(ctx, as_of)?, page_request(first, after)?);
         let page = registry(ctx).roles(&filter.unwrap_or_default().into(), as_of, &request).await?;
         Ok(connection(page, &request, |r| r.code.clone(), |row| Role::from_row(row, as_of)))
     }
@@ -104,7 +124,7 @@ impl QueryRoot {
         code: String,
         as_of: Option<Date>,
     ) -> Result<Option<FrameworkContract>> {
-        Ok(find::<FrameworkContract>(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<FrameworkContract>(registry(ctx), &code, or_today(ctx, as_of)?).await?)
     }
 
     /// Framework contracts (raamcontracten), including those VNG buys nationally, valid on `asOf`.
@@ -117,20 +137,20 @@ impl QueryRoot {
         #[graphql(desc = "Page size: default 50, at most 500.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<CodeConnection<FrameworkContract>> {
-        let (as_of, request) = (or_today(as_of), page_request(first, after)?);
+        let (as_of, request) = (or_today(ctx, as_of)?, page_request(first, after)?);
         let page = registry(ctx).framework_contracts(&filter.unwrap_or_default().into(), as_of, &request).await?;
         Ok(connection(page, &request, |c| c.code.clone(), |row| FrameworkContract::from_row(row, as_of)))
     }
 
     /// A care form (zorgvorm) by its registry code, e.g. `JEUGDZORGPLUS`.
     async fn care_form(&self, ctx: &Context<'_>, code: String, as_of: Option<Date>) -> Result<Option<CareForm>> {
-        Ok(find::<CareForm>(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<CareForm>(registry(ctx), &code, or_today(ctx, as_of)?).await?)
     }
 
     /// All care forms (zorgvormen), ordered by code. `asOf` applies to their relations.
     #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::CARE_FORMS)")]
     async fn care_forms(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<CareForm>> {
-        let as_of = or_today(as_of);
+        let as_of = or_today(ctx, as_of)?;
         Ok(registry(ctx).care_forms().await?.into_iter().map(|row| CareForm::from_row(row, as_of)).collect())
     }
 
@@ -147,7 +167,7 @@ impl QueryRoot {
 
     /// A provider (aanbieder) by its registry code.
     async fn provider(&self, ctx: &Context<'_>, code: String, as_of: Option<Date>) -> Result<Option<Provider>> {
-        Ok(find::<Provider>(registry(ctx), &code, or_today(as_of)).await?)
+        Ok(find::<Provider>(registry(ctx), &code, or_today(ctx, as_of)?).await?)
     }
 
     /// Youth-care providers (aanbieders), ordered by code. `asOf` applies to their relations.
@@ -160,7 +180,7 @@ impl QueryRoot {
         #[graphql(desc = "Page size: default 50, at most 500.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> Result<CodeConnection<Provider>> {
-        let (as_of, request) = (or_today(as_of), page_request(first, after)?);
+        let (as_of, request) = (or_today(ctx, as_of)?, page_request(first, after)?);
         let page = registry(ctx).providers(&filter.unwrap_or_default().into(), &request).await?;
         Ok(connection(page, &request, |p| p.code.clone(), |row| Provider::from_row(row, as_of)))
     }
@@ -188,6 +208,6 @@ impl QueryRoot {
 
     /// Any object by its global `id`; null when unknown or not valid on `asOf`.
     async fn node(&self, ctx: &Context<'_>, id: ID, as_of: Option<Date>) -> Result<Option<Node>> {
-        Ok(Node::find(registry(ctx), &id, or_today(as_of)).await?)
+        Ok(Node::find(registry(ctx), &id, or_today(ctx, as_of)?).await?)
     }
 }

@@ -27,3 +27,9 @@ pub const ROLES_PER_OBJECT: usize = 100;
 pub const CONTRACTS_PER_OBJECT: usize = 50;
 /// The twelve provinces.
 pub const PROVINCES: usize = 12;
+/// Periods in one object's history: names of a municipality or region, and a
+/// municipality's region memberships (2015-2025: at most 3; one more per change).
+pub const PERIODS_PER_OBJECT: usize = 50;
+/// Lineage links of one municipality, either way (2015-2025: at most 5
+/// predecessors, Hoeksche Waard; at most 4 successors, Haaren).
+pub const LINEAGE_PER_MUNICIPALITY: usize = 20;

@@ -13,6 +13,8 @@ pub enum RegistryError {
     /// A cursor names no place the caller can resume from (malformed, or
     /// beyond the newest change); the message says where to start instead.
     InvalidCursor { argument: &'static str, message: String },
+    /// A date before the registry's coverage (see `coverage.rs`).
+    OutOfCoverage { argument: &'static str, earliest: chrono::NaiveDate, message: String },
     /// The database failed; the detail is logged, never shown to callers.
     Database(DbErr),
 }

@@ -3,7 +3,7 @@
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 
 use super::{Attempt, EndInput, patch, payload};
-use crate::graphql::context::{or_today, registry};
+use crate::graphql::context::{registry, write_date_or_today};
 use crate::graphql::scalars::Date;
 use crate::graphql::types::{Cooperation, Instrument, Scale};
 use crate::registry;
@@ -87,7 +87,7 @@ impl From<CooperationMembersSetInput> for registry::CooperationMembersSet {
             expected_version: input.expected_version,
             municipality_codes: input.municipality_codes,
             region_codes: input.region_codes,
-            valid_from: or_today(input.valid_from),
+            valid_from: write_date_or_today(input.valid_from),
         }
     }
 }

@@ -43,7 +43,7 @@ impl CareForm {
     /// Roles for this care form (e.g. the lead for JeugdzorgPlus).
     #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::ROLES_PER_OBJECT)")]
     async fn roles(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Role>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, CareFormRoles(self.row.id, as_of), as_of).await
     }
     /// Framework contracts that cover this care form.
@@ -51,7 +51,7 @@ impl CareForm {
         complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::CONTRACTS_PER_OBJECT)"
     )]
     async fn framework_contracts(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<FrameworkContract>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, CareFormContracts(self.row.id, as_of), as_of).await
     }
 }

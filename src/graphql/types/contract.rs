@@ -63,9 +63,15 @@ impl FrameworkContract {
             }
         })
     }
-    /// Start of the term; null when the source does not state it.
+    /// Start of the term, or where the source does not state it, the earliest date it vouches
+    /// for (then `validFromIsLowerBound` is true).
     async fn valid_from(&self) -> Option<Date> {
         self.row.valid_from.map(Date)
+    }
+    /// True when `validFrom` is only the earliest date a source vouches for ("at least since"),
+    /// false when it is the real start ("since").
+    async fn valid_from_is_lower_bound(&self) -> bool {
+        self.row.valid_from_is_lower_bound
     }
     /// End of the term (exclusive); null while open or not stated.
     async fn valid_to(&self) -> Option<Date> {
@@ -86,7 +92,7 @@ impl FrameworkContract {
     /// The regions that are party to the contract.
     #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::REGIONS)")]
     async fn party_regions(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Region>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, ContractParties(self.row.id, as_of), as_of).await
     }
     /// The care forms the contract covers.

@@ -47,6 +47,11 @@ impl Cooperation {
     async fn valid_from(&self) -> Option<Date> {
         self.row.valid_from.map(Date)
     }
+    /// True when `validFrom` is only the earliest date a source vouches for ("at least since"),
+    /// false when it is the real start ("since").
+    async fn valid_from_is_lower_bound(&self) -> bool {
+        self.row.valid_from_is_lower_bound
+    }
     async fn valid_to(&self) -> Option<Date> {
         self.row.valid_to.map(Date)
     }
@@ -65,21 +70,21 @@ impl Cooperation {
         complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::MUNICIPALITIES_PER_COOPERATION)"
     )]
     async fn member_municipalities(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Municipality>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         let members = self.members(ctx, as_of).await?.municipalities;
         Ok(members.into_iter().map(|row| Municipality::from_row(row, as_of)).collect())
     }
     /// Member regions on `asOf`.
     #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::REGIONS)")]
     async fn member_regions(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Region>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         let members = self.members(ctx, as_of).await?.regions;
         Ok(members.into_iter().map(|row| Region::from_row(row, as_of)).collect())
     }
     /// Roles for this cooperation (lead, purchasing, contract management, ...).
     #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::ROLES_PER_OBJECT)")]
     async fn roles(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Role>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, CooperationRoles(self.row.id, as_of), as_of).await
     }
 }

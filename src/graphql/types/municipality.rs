@@ -2,9 +2,13 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use entity::municipality;
 
-use super::{Cooperation, Province, Region, Role, global_id, load, load_list};
+use super::history::{LineageLink, LinkEnd, NamePeriodObject, RegionPeriod};
+use super::{Cooperation, Province, Region, Role, global_id, load, load_list, load_value};
 use crate::graphql::context;
-use crate::graphql::loaders::{MunicipalityCooperations, MunicipalityRegion, MunicipalityRolesHeld, ProvinceById};
+use crate::graphql::loaders::{
+    MunicipalityCooperations, MunicipalityNames, MunicipalityPredecessors, MunicipalityRegion,
+    MunicipalityRegionHistory, MunicipalityRolesHeld, MunicipalitySuccessors, ProvinceById,
+};
 use crate::graphql::scalars::Date;
 use crate::registry::ObjectType;
 
@@ -49,9 +53,16 @@ impl Municipality {
     async fn code(&self) -> &str {
         &self.row.code
     }
-    /// CBS name (statnaam), e.g. `'s-Gravenhage`.
-    async fn name(&self) -> &str {
-        &self.row.name
+    /// CBS name (statnaam) on `asOf`, e.g. `'s-Gravenhage`; `names` has every name over time.
+    async fn name(&self, ctx: &Context<'_>) -> Result<String> {
+        let names = load_value(ctx, MunicipalityNames(self.row.id)).await?.unwrap_or_default();
+        Ok(crate::registry::name_on(&names, self.as_of, &self.row.name).to_owned())
+    }
+    /// Every CBS name of this code, oldest first (e.g. `Hengelo` became `Hengelo (O.)` on 2024-01-01).
+    #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::PERIODS_PER_OBJECT)")]
+    async fn names(&self, ctx: &Context<'_>) -> Result<Vec<NamePeriodObject>> {
+        let names = load_value(ctx, MunicipalityNames(self.row.id)).await?.unwrap_or_default();
+        Ok(names.into_iter().map(Into::into).collect())
     }
     /// The municipality's website, as it maintains it.
     async fn website(&self) -> Option<&str> {
@@ -61,9 +72,15 @@ impl Municipality {
     async fn access_point(&self) -> Option<AccessPoint> {
         AccessPoint::of(&self.row)
     }
-    /// First day the municipality exists; null when the source does not say.
+    /// First day the municipality exists (a CBS classification date); for one that already
+    /// existed on 2015-01-01, that date, with `validFromIsLowerBound` true.
     async fn valid_from(&self) -> Option<Date> {
         self.row.valid_from.map(Date)
+    }
+    /// True when `validFrom` is only the earliest date a source vouches for ("at least since"),
+    /// false when it is the real start ("since").
+    async fn valid_from_is_lower_bound(&self) -> bool {
+        self.row.valid_from_is_lower_bound
     }
     /// First day the municipality no longer exists (exclusive), e.g. after a merger (herindeling).
     async fn valid_to(&self) -> Option<Date> {
@@ -89,21 +106,44 @@ impl Municipality {
     }
     /// The youth-care region the municipality belongs to on `asOf`; null if none is recorded for that date.
     async fn region(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Option<Region>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load(ctx, MunicipalityRegion(self.row.id, as_of), as_of).await
+    }
+    /// Every region the municipality belonged to, oldest first: a change of region without a
+    /// merger shows as two periods (Weesp: Utrecht West, then Gooi en Vechtstreek from 2019).
+    #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::PERIODS_PER_OBJECT)")]
+    async fn region_history(&self, ctx: &Context<'_>) -> Result<Vec<RegionPeriod>> {
+        let rows = load_value(ctx, MunicipalityRegionHistory(self.row.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(|row| RegionPeriod { row }).collect())
+    }
+    /// Where the municipality's territory went when it ended (main successor first); empty while it exists.
+    #[graphql(
+        complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::LINEAGE_PER_MUNICIPALITY)"
+    )]
+    async fn successors(&self, ctx: &Context<'_>) -> Result<Vec<LineageLink>> {
+        let rows = load_value(ctx, MunicipalitySuccessors(self.row.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(|row| LineageLink { row, end: LinkEnd::Successor }).collect())
+    }
+    /// The ended municipalities whose territory this one took over.
+    #[graphql(
+        complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::LINEAGE_PER_MUNICIPALITY)"
+    )]
+    async fn predecessors(&self, ctx: &Context<'_>) -> Result<Vec<LineageLink>> {
+        let rows = load_value(ctx, MunicipalityPredecessors(self.row.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(|row| LineageLink { row, end: LinkEnd::Predecessor }).collect())
     }
     /// Cooperations the municipality takes part in, directly or through its region.
     #[graphql(
         complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::COOPERATIONS_PER_MEMBER)"
     )]
     async fn cooperations(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Cooperation>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, MunicipalityCooperations(self.row.id, as_of), as_of).await
     }
     /// Roles the municipality holds.
     #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::ROLES_PER_OBJECT)")]
     async fn roles_held(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Role>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, MunicipalityRolesHeld(self.row.id, as_of), as_of).await
     }
 }

@@ -43,7 +43,7 @@ impl Provider {
     /// Roles for this provider, such as its account-holding region.
     #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::ROLES_PER_OBJECT)")]
     async fn roles(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Role>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, ProviderRoles(self.row.id, as_of), as_of).await
     }
 }

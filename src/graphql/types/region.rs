@@ -2,9 +2,10 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::NaiveDate;
 use entity::region;
 
-use super::{Cooperation, FrameworkContract, Municipality, Role, global_id, load_list};
+use super::history::NamePeriodObject;
+use super::{Cooperation, FrameworkContract, Municipality, Role, global_id, load_list, load_value};
 use crate::graphql::context;
-use crate::graphql::loaders::{RegionContracts, RegionCooperations, RegionMunicipalities, RegionRoles};
+use crate::graphql::loaders::{RegionContracts, RegionCooperations, RegionMunicipalities, RegionNames, RegionRoles};
 use crate::graphql::scalars::Date;
 use crate::registry::ObjectType;
 
@@ -24,17 +25,29 @@ impl Region {
     async fn code(&self) -> &str {
         &self.row.code
     }
-    /// CBS name (statnaam) in the current classification.
-    async fn name(&self) -> &str {
-        &self.row.name
+    /// CBS name (statnaam) on `asOf`; `names` has every name over time.
+    async fn name(&self, ctx: &Context<'_>) -> Result<String> {
+        let names = load_value(ctx, RegionNames(self.row.id)).await?.unwrap_or_default();
+        Ok(crate::registry::name_on(&names, self.as_of, &self.row.name).to_owned())
+    }
+    /// Every CBS name of this code, oldest first (JZ28 `Arnhem` became `Centraal Gelderland` in 2021).
+    #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::PERIODS_PER_OBJECT)")]
+    async fn names(&self, ctx: &Context<'_>) -> Result<Vec<NamePeriodObject>> {
+        let names = load_value(ctx, RegionNames(self.row.id)).await?.unwrap_or_default();
+        Ok(names.into_iter().map(Into::into).collect())
     }
     /// The name of the same code in the CBS 2015 classification.
+    #[graphql(deprecation = "Use `names` (every name over time) or `name` with `asOf: \"2015-01-01\"`.")]
     async fn name_2015(&self) -> Option<&str> {
         self.row.name_2015.as_deref()
     }
     /// First day the region exists; null when the source does not say.
     async fn valid_from(&self) -> Option<Date> {
         self.row.valid_from.map(Date)
+    }
+    /// True when `validFrom` is only the earliest date a source vouches for ("at least since").
+    async fn valid_from_is_lower_bound(&self) -> bool {
+        self.row.valid_from_is_lower_bound
     }
     /// First day the region no longer exists (exclusive); null while open.
     async fn valid_to(&self) -> Option<Date> {
@@ -57,7 +70,7 @@ impl Region {
         complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::MUNICIPALITIES_PER_REGION)"
     )]
     async fn municipalities(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Municipality>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, RegionMunicipalities(self.row.id, as_of), as_of).await
     }
     /// Cooperations (samenwerkingsverbanden) the region takes part in, as a member region or
@@ -66,13 +79,13 @@ impl Region {
         complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::COOPERATIONS_PER_MEMBER)"
     )]
     async fn cooperations(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Cooperation>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, RegionCooperations(self.row.id, as_of), as_of).await
     }
     /// Roles that concern the region: held by it, for it, or for one of its cooperations.
     #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::ROLES_PER_OBJECT)")]
     async fn roles(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Role>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, RegionRoles(self.row.id, as_of), as_of).await
     }
     /// Framework contracts (raamcontracten) the region is a party to.
@@ -80,7 +93,7 @@ impl Region {
         complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::CONTRACTS_PER_OBJECT)"
     )]
     async fn framework_contracts(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<FrameworkContract>> {
-        let as_of = context::as_of(as_of, self.as_of);
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, RegionContracts(self.row.id, as_of), as_of).await
     }
 }

@@ -61,6 +61,11 @@ impl Role {
     async fn valid_from(&self) -> Option<Date> {
         self.row.valid_from.map(Date)
     }
+    /// True when `validFrom` is only the earliest date a source vouches for ("at least since"),
+    /// false when it is the real start ("since").
+    async fn valid_from_is_lower_bound(&self) -> bool {
+        self.row.valid_from_is_lower_bound
+    }
     async fn valid_to(&self) -> Option<Date> {
         self.row.valid_to.map(Date)
     }

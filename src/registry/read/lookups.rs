@@ -14,6 +14,11 @@ impl Registry {
         Ok(M::Entity::find().filter(M::CODE.eq(code)).filter(M::valid_on(date)).one(&self.db).await?)
     }
 
+    /// The object of type `M` with `code`, whatever its validity.
+    pub async fn lookup_any_date<M: Coded>(&self, code: &str) -> Result<Option<M>, RegistryError> {
+        Ok(M::Entity::find().filter(M::CODE.eq(code)).one(&self.db).await?)
+    }
+
     pub async fn province(&self, code: &str) -> Result<Option<province::Model>, RegistryError> {
         Ok(province::Entity::find().filter(province::Column::Code.eq(code)).one(&self.db).await?)
     }

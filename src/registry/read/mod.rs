@@ -5,6 +5,7 @@
 
 mod audit;
 mod filters;
+mod history;
 mod lookups;
 mod relations;
 mod snapshot;
@@ -17,6 +18,7 @@ use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilte
 
 pub use audit::AuditFilter;
 pub use filters::*;
+pub use history::{NamePeriod, name_on};
 pub use relations::CooperationMembers;
 pub use snapshot::SnapshotCell;
 

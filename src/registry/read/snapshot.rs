@@ -27,6 +27,7 @@ use sea_orm::{
 };
 
 use super::Keyed;
+use super::history::History;
 use crate::registry::Registry;
 use crate::registry::record::{Coded, Dated};
 use crate::registry::validity::is_valid_on;
@@ -74,6 +75,8 @@ pub struct Snapshot {
     pub contract_care_forms: Vec<(i32, i32)>,
     /// `(contract, provider)`.
     pub contract_providers: Vec<(i32, i32)>,
+    /// Names over time and lineage.
+    pub history: History,
 }
 
 /// Which table of the snapshot holds rows of a type, and whether a row is
@@ -156,6 +159,11 @@ impl Snapshot {
                 .into_iter()
                 .map(|l| (l.contract_id, l.provider_id))
                 .collect(),
+            history: History::new(
+                municipality_name::Entity::find().all(db).await?,
+                region_name::Entity::find().all(db).await?,
+                lineage::Entity::find().all(db).await?,
+            ),
         })
     }
 }

@@ -1,11 +1,15 @@
 //! A municipal merger (herindeling): municipalities end on a date and a
-//! successor takes over their region, cooperation memberships and roles.
+//! successor takes over their region, cooperation memberships and roles; the
+//! lineage records where each went.
 
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use entity::{cooperation, cooperation_member, membership, municipality, province, region, role};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use entity::enums::LineageKind;
+use entity::{
+    cooperation, cooperation_member, lineage, membership, municipality, municipality_name, province, region, role,
+};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Serialize;
 
 use super::Command;
@@ -15,6 +19,7 @@ use super::role::next_role_code;
 use super::room::Grown;
 use super::txn::WriteTxn;
 use crate::codes::MunicipalityCode;
+use crate::registry::bounds::LINEAGE_PER_MUNICIPALITY;
 use crate::registry::error::WriteError;
 use crate::registry::policy::Target;
 use crate::registry::valid_on;
@@ -58,6 +63,12 @@ impl Command for MunicipalityMerge {
         if self.municipality_codes.is_empty() {
             checks.invalid(&["municipalityCodes"], "name at least one municipality that ends");
         }
+        if self.municipality_codes.len() > LINEAGE_PER_MUNICIPALITY {
+            checks.invalid(
+                &["municipalityCodes"],
+                format!("at most {LINEAGE_PER_MUNICIPALITY} municipalities can end in one merger"),
+            );
+        }
         if self.municipality_codes.contains(&self.successor_code) {
             checks.invalid(&["successorCode"], "the successor cannot be one of the municipalities that end");
         }
@@ -81,6 +92,14 @@ impl Command for MunicipalityMerge {
         }
         for old in &ending {
             self.hand_over(w, old, &successor).await?;
+        }
+        let predecessors =
+            lineage::Entity::find().filter(lineage::Column::SuccessorId.eq(successor.id)).count(&w.txn).await?;
+        if predecessors as usize > LINEAGE_PER_MUNICIPALITY {
+            return Err(WriteError::invalid(
+                &["successorCode"],
+                format!("the successor would have more than {LINEAGE_PER_MUNICIPALITY} predecessors"),
+            ));
         }
         for (snapshot, cooperation) in cooperations {
             w.record(Some(snapshot), &cooperation).await?;
@@ -201,6 +220,15 @@ impl MunicipalityMerge {
                 ..Default::default()
             })
             .await?;
+        w.insert(municipality_name::ActiveModel {
+            municipality_id: Set(created.id),
+            name: Set(created.name.clone()),
+            valid_from: Set(Some(self.date)),
+            valid_to: Set(None),
+            source: Set(w.source()),
+            ..Default::default()
+        })
+        .await?;
         w.insert(membership::ActiveModel {
             municipality_id: Set(created.id),
             region_id: Set(region_id),
@@ -259,6 +287,17 @@ impl MunicipalityMerge {
             self.pass_role(w, held, old, successor).await?;
         }
         let ended = w.guarded(old, municipality::Model { valid_to: Some(date), ..old.clone() }).await?;
+        w.insert(lineage::ActiveModel {
+            effective_date: Set(date),
+            predecessor_id: Set(old.id),
+            successor_id: Set(successor.id),
+            area_share: Set(None),
+            area_km2: Set(None),
+            kind: Set(LineageKind::Main),
+            source: Set(format!("{}. The share of the territory is not recorded", w.source())),
+            ..Default::default()
+        })
+        .await?;
         w.record(Some(snapshot), &ended).await
     }
 

@@ -3,12 +3,13 @@
 
 use chrono::NaiveDate;
 use entity::{membership, municipality, region};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Serialize;
 
 use super::room::Grown;
 use super::txn::WriteTxn;
 use super::{Command, Patch, apply_patch};
+use crate::registry::bounds::PERIODS_PER_OBJECT;
 use crate::registry::error::WriteError;
 use crate::registry::policy::Target;
 use crate::registry::valid_on;
@@ -235,6 +236,14 @@ pub(super) async fn move_to_region(
     }
     if !is_valid_on(municipality.valid_from, municipality.valid_to, date) {
         return Err(WriteError::invalid(&["validFrom"], "the municipality does not exist on that date"));
+    }
+    let periods =
+        membership::Entity::find().filter(membership::Column::MunicipalityId.eq(municipality.id)).count(&w.txn).await?;
+    if periods as usize >= PERIODS_PER_OBJECT {
+        return Err(WriteError::invalid(
+            &["regionCode"],
+            format!("the municipality already has {PERIODS_PER_OBJECT} region periods, the most the registry keeps"),
+        ));
     }
     let current = membership_on(w, municipality.id, date).await?;
     if let Some(link) = &current {
