@@ -124,18 +124,18 @@ const INTROSPECTION: &str = "__schema { types { name description fields { name d
 async fn a_query_that_only_computes_is_stopped_at_the_deadline_too() {
     let app = TestApp::spawn().await;
     let document = aliased(40, INTROSPECTION);
-    // Unhurried, it runs to the end and takes well over the limit below plus a second.
+    // Unhurried, it runs to the end, many times the limit below.
     let started = Instant::now();
     let body = app.post(&document, json!({})).await;
     let unhurried = started.elapsed();
     assert_eq!(body["errors"], Value::Null, "{body}");
     assert!(
-        unhurried > Duration::from_millis(1_500),
-        "the query must outlast limit + 1 s to prove anything: {unhurried:?}"
+        unhurried > Duration::from_millis(600),
+        "the query must outlast the limit by far to prove anything: {unhurried:?}"
     );
 
     let mut settings = app.settings();
-    settings.limits.execution_timeout = Duration::from_millis(100);
+    settings.limits.execution_timeout = Duration::from_millis(50);
     let hurried = app.start_another(settings).await;
     let started = Instant::now();
     let body = hurried.post(&document, json!({})).await;
@@ -143,7 +143,10 @@ async fn a_query_that_only_computes_is_stopped_at_the_deadline_too() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "TIMEOUT", "{body}");
     assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "one error, no partial data: {body}");
     assert_eq!(body["data"], Value::Null, "{body}");
-    assert!(took < Duration::from_millis(1_100), "answered after {took:?}");
+    assert!(
+        took < (unhurried / 2).min(Duration::from_millis(1_050)),
+        "answered after {took:?}, unhurried {unhurried:?}"
+    );
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 mod auth;
 mod cli;
 mod helpers;
+mod history;
 mod limits;
 mod read;
 mod readme;

@@ -92,7 +92,7 @@ async fn the_seeded_roles_are_those_of_the_source_documents() {
         "PURCHASING_ORGANISATION GM0772 21-VOOR-DE-JEUGD - -",
         "CONTRACT_MANAGER GM0772 21-VOOR-DE-JEUGD JEUGDBESCHERMING -",
         "CONTRACT_MANAGER GM0772 21-VOOR-DE-JEUGD JEUGDRECLASSERING -",
-        "LEAD_MUNICIPALITY GM0794 21-VOOR-DE-JEUGD VEILIG-THUIS -",
+        "PURCHASING_ORGANISATION GM0772 21-VOOR-DE-JEUGD VEILIG-THUIS -",
         "LEAD_MUNICIPALITY GM0957 JEUGDZORGPLUS-LANDSDEEL-ZUIDOOST JEUGDZORGPLUS -",
         "ACCOUNT_HOLDER GM0855 JB-JR-BRABANT JEUGDBESCHERMING -",
         "ACCOUNT_HOLDER GM0855 JB-JR-BRABANT JEUGDRECLASSERING -",
@@ -227,33 +227,46 @@ async fn the_seeded_framework_contracts_name_their_parties_and_care_forms() {
 }
 
 #[tokio::test]
-async fn as_of_before_a_validity_start_returns_nothing_for_that_row() {
+async fn nothing_appears_on_a_date_before_it_existed() {
     let app = TestApp::spawn().await;
     let data = app
         .query(
-            r#"{ before: municipality(code: "GM0772", asOf: "2024-12-31") { code region { code } }
-                 after: municipality(code: "GM0772", asOf: "2025-01-01") { region { code } }
-                 regionBefore: region(code: "JZ39", asOf: "2014-12-31") { code }
-                 membersBefore: region(code: "JZ39", asOf: "2024-06-01") { municipalities { code } }
+            r#"{ eindhoven2015: municipality(code: "GM0772", asOf: "2015-01-01") { code validFrom validFromIsLowerBound region { code } }
+                 beekdaelen2018: municipality(code: "GM1954", asOf: "2018-12-31") { code }
+                 beekdaelen2019: municipality(code: "GM1954", asOf: "2019-01-01") { validFrom validFromIsLowerBound }
+                 members2015: region(code: "JZ41", asOf: "2015-06-01") { municipalities { code } }
                  samenBefore: cooperation(code: "SAMEN-VOOR-JEUGD", asOf: "2017-12-31") { code }
-                 samenAfter: cooperation(code: "SAMEN-VOOR-JEUGD", asOf: "2018-01-01") { code }
-                 rolesBefore: roles(filter: {cooperationCode: "SAMEN-VOOR-JEUGD"}, asOf: "2017-12-31") { totalCount }
-                 rolesAfter: roles(filter: {cooperationCode: "SAMEN-VOOR-JEUGD"}, asOf: "2018-01-01") { totalCount }
+                 samenAfter: cooperation(code: "SAMEN-VOOR-JEUGD", asOf: "2018-01-01") { code validFrom validFromIsLowerBound }
+                 rolesBefore: roles(filter: {cooperationCode: "SAMEN-VOOR-JEUGD"}, asOf: "2022-12-31") { totalCount }
+                 rolesAfter: roles(filter: {cooperationCode: "SAMEN-VOOR-JEUGD"}, asOf: "2023-01-01") { totalCount nodes { validFromIsLowerBound } }
+                 cooperations2016: cooperations(asOf: "2016-06-01") { nodes { code } }
                  relationAsOf: region(code: "JZ39") { cooperations(asOf: "2017-12-31") { code } } }"#,
         )
         .await;
-    assert_eq!(data["before"]["code"], "GM0772", "the municipality's start is not recorded, so it is open");
-    assert!(data["before"]["region"].is_null(), "membership is recorded from 2025-01-01");
-    assert_eq!(data["after"]["region"]["code"], "JZ39");
-    assert!(data["regionBefore"].is_null());
-    assert_eq!(data["membersBefore"]["municipalities"], json!([]));
+    assert_eq!(data["eindhoven2015"]["region"]["code"], "JZ39");
+    assert_eq!(data["eindhoven2015"]["validFrom"], "2015-01-01");
+    assert_eq!(data["eindhoven2015"]["validFromIsLowerBound"], true, "Eindhoven existed before the coverage");
+    assert!(data["beekdaelen2018"].is_null(), "Beekdaelen was formed on 2019-01-01");
+    assert_eq!(data["beekdaelen2019"], json!({ "validFrom": "2019-01-01", "validFromIsLowerBound": false }));
+    let members = codes(&data["members2015"]["municipalities"]);
+    assert_eq!(members.len(), 18, "Zuid-Limburg had 18 municipalities in 2015");
+    assert!(members.contains(&"GM0951".to_owned()) && !members.contains(&"GM1954".to_owned()), "Nuth, not Beekdaelen");
     assert!(data["samenBefore"].is_null());
-    assert_eq!(data["samenAfter"]["code"], "SAMEN-VOOR-JEUGD");
+    assert_eq!(
+        data["samenAfter"],
+        json!({ "code": "SAMEN-VOOR-JEUGD", "validFrom": "2018-01-01", "validFromIsLowerBound": false })
+    );
     assert_eq!(data["rolesBefore"]["totalCount"], 0);
     assert_eq!(data["rolesAfter"]["totalCount"], 2);
-    let before_2018: Vec<String> = codes(&data["relationAsOf"]["cooperations"]);
+    assert_eq!(
+        data["rolesAfter"]["nodes"],
+        json!([{ "validFromIsLowerBound": true }, { "validFromIsLowerBound": true }])
+    );
+    let in_2016 = codes(&data["cooperations2016"]["nodes"]);
+    assert_eq!(in_2016, ["21-VOOR-DE-JEUGD", "JEUGDHULP-ZUID-LIMBURG"], "only what the sources date before 2017");
+    let before_2018 = codes(&data["relationAsOf"]["cooperations"]);
     assert!(!before_2018.contains(&"SAMEN-VOOR-JEUGD".to_owned()));
-    assert!(!before_2018.contains(&"21-VOOR-DE-JEUGD".to_owned()), "no memberships are recorded before 2025");
+    assert!(before_2018.contains(&"21-VOOR-DE-JEUGD".to_owned()), "the 21 cooperate since 2015");
 
     let error = app.post(r#"{ region(code: "JZ39", asOf: "2025-02-30") { code } }"#, json!({})).await;
     assert!(error["errors"][0]["message"].as_str().unwrap().contains("YYYY-MM-DD"), "{error}");

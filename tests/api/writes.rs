@@ -41,7 +41,8 @@ struct Case {
 }
 
 /// Amsterdam: no role in Zuidoost-Brabant. For cooperation and role cases the
-/// other caller is Helmond, which leads a different cooperation (21 voor de Jeugd).
+/// other caller is Roermond, which leads a different cooperation (JeugdzorgPlus
+/// Landsdeel Zuidoost).
 const OTHER: &str = "GM0363";
 const OPERATOR_ONLY: [Expect; 6] = [Unauthenticated, Unauthenticated, Forbidden, Forbidden, Forbidden, Allowed];
 const LEAD_AND_OPERATOR: [Expect; 6] = [Unauthenticated, Unauthenticated, Forbidden, Forbidden, Allowed, Allowed];
@@ -53,7 +54,7 @@ fn cases() -> Vec<Case> {
             mutation: "municipalityUpdate",
             version_query: Some(r#"{ o: municipality(code: "GM0753") { version } }"#),
             input: |n, v| json!({ "code": "GM0753", "expectedVersion": v, "website": format!("https://www.best.nl/{n}") }),
-            other: "GM0794",
+            other: "GM0957",
             itself: "GM0753",
             lead: "GM0772",
             expect: ITSELF_AND_OPERATOR,
@@ -66,7 +67,7 @@ fn cases() -> Vec<Case> {
                 json!({ "kind": "CONTRACT_MANAGER", "holderCode": "GM0753", "cooperationCode": "SAMEN-VOOR-JEUGD",
                         "careFormCode": care_form, "validFrom": "2026-01-01" })
             },
-            other: "GM0794",
+            other: "GM0957",
             itself: "GM0753",
             lead: "GM0772",
             expect: LEAD_AND_OPERATOR,
@@ -75,7 +76,7 @@ fn cases() -> Vec<Case> {
             mutation: "roleEnd",
             version_query: Some(r#"{ o: role(code: "RL00002") { version } }"#),
             input: |n, v| json!({ "code": "RL00002", "expectedVersion": v, "validTo": format!("{}-01-01", 2040 - n) }),
-            other: "GM0794",
+            other: "GM0957",
             itself: "GM0753",
             lead: "GM0772",
             expect: LEAD_AND_OPERATOR,
@@ -87,7 +88,7 @@ fn cases() -> Vec<Case> {
                 json!({ "code": format!("NEW-COOPERATION-{n}"), "name": "Nieuwe samenwerking", "scale": "SUBREGIONAL",
                                    "municipalityCodes": ["GM0753", "GM0823"] })
             },
-            other: "GM0794",
+            other: "GM0957",
             itself: "GM0753",
             lead: "GM0772",
             expect: OPERATOR_ONLY,
@@ -96,7 +97,7 @@ fn cases() -> Vec<Case> {
             mutation: "cooperationUpdate",
             version_query: Some(r#"{ o: cooperation(code: "SAMEN-VOOR-JEUGD") { version } }"#),
             input: |n, v| json!({ "code": "SAMEN-VOOR-JEUGD", "expectedVersion": v, "description": format!("Beschrijving {n}") }),
-            other: "GM0794",
+            other: "GM0957",
             itself: "GM0753",
             lead: "GM0772",
             expect: LEAD_AND_OPERATOR,
@@ -105,7 +106,7 @@ fn cases() -> Vec<Case> {
             mutation: "cooperationEnd",
             version_query: Some(r#"{ o: cooperation(code: "SAMEN-VOOR-JEUGD") { version } }"#),
             input: |n, v| json!({ "code": "SAMEN-VOOR-JEUGD", "expectedVersion": v, "validTo": format!("{}-01-01", 2040 - n) }),
-            other: "GM0794",
+            other: "GM0957",
             itself: "GM0753",
             lead: "GM0772",
             expect: LEAD_AND_OPERATOR,
@@ -120,7 +121,7 @@ fn cases() -> Vec<Case> {
                 members.truncate(10 - n);
                 json!({ "code": "SAMEN-VOOR-JEUGD", "expectedVersion": v, "municipalityCodes": members, "validFrom": "2027-01-01" })
             },
-            other: "GM0794",
+            other: "GM0957",
             itself: "GM0753",
             lead: "GM0772",
             expect: LEAD_AND_OPERATOR,
@@ -135,7 +136,7 @@ fn cases() -> Vec<Case> {
             },
             other: OTHER,
             itself: "GM0772",
-            lead: "GM0794",
+            lead: "GM0957",
             expect: ITSELF_AND_OPERATOR,
         },
         Case {
@@ -144,7 +145,7 @@ fn cases() -> Vec<Case> {
             input: |n, v| json!({ "code": "EINDHOVEN-BASE", "expectedVersion": v, "title": format!("Contract {n}") }),
             other: OTHER,
             itself: "GM0772",
-            lead: "GM0794",
+            lead: "GM0957",
             expect: ITSELF_AND_OPERATOR,
         },
         Case {
@@ -153,7 +154,7 @@ fn cases() -> Vec<Case> {
             input: |n, v| json!({ "code": "EINDHOVEN-BASE", "expectedVersion": v, "validTo": format!("{}-01-01", 2040 - n) }),
             other: OTHER,
             itself: "GM0772",
-            lead: "GM0794",
+            lead: "GM0957",
             expect: ITSELF_AND_OPERATOR,
         },
         Case {
@@ -162,7 +163,7 @@ fn cases() -> Vec<Case> {
             input: |n, v| json!({ "code": "EINDHOVEN-BASE", "expectedVersion": v, "regionCodes": if n % 2 == 0 { vec!["JZ39"] } else { vec!["JZ39", "JZ33"] } }),
             other: OTHER,
             itself: "GM0772",
-            lead: "GM0794",
+            lead: "GM0957",
             expect: ITSELF_AND_OPERATOR,
         },
         Case {
@@ -688,7 +689,7 @@ async fn a_merger_is_seen_through_as_of_the_day_before_and_the_day_after() {
         total: municipalities(asOf: $d) { totalCount } }"#;
     let before = app.query_with(query, json!({ "d": "2026-12-31" })).await;
     assert_eq!(before["eindhoven"]["region"]["code"], "JZ39");
-    assert_eq!(before["eindhoven"]["rolesHeld"].as_array().unwrap().len(), 6);
+    assert_eq!(before["eindhoven"]["rolesHeld"].as_array().unwrap().len(), 7);
     assert!(before["successor"].is_null());
     assert_eq!(before["region"]["municipalities"].as_array().unwrap().len(), 21);
     assert_eq!(before["total"]["totalCount"], 342);
@@ -697,7 +698,7 @@ async fn a_merger_is_seen_through_as_of_the_day_before_and_the_day_after() {
     assert!(after["eindhoven"].is_null(), "Eindhoven has ended");
     assert_eq!(after["successor"]["name"], "Groot-Eindhoven");
     assert_eq!(after["successor"]["region"]["code"], "JZ39");
-    assert_eq!(after["successor"]["rolesHeld"].as_array().unwrap().len(), 6, "the roles passed to the successor");
+    assert_eq!(after["successor"]["rolesHeld"].as_array().unwrap().len(), 7, "the roles passed to the successor");
     let members = codes(&after["region"]["municipalities"]);
     assert_eq!(members.len(), 20);
     assert!(
@@ -709,6 +710,22 @@ async fn a_merger_is_seen_through_as_of_the_day_before_and_the_day_after() {
     assert_eq!(samen.len(), 9);
     assert!(samen.contains(&"GM9901".to_owned()));
     assert_eq!(after["total"]["totalCount"], 341);
+
+    // The lineage says where each went, both ways, and the new name is dated.
+    let lineage = app
+        .query(r#"{ successor: municipality(code: "GM9901", asOf: "2027-01-01") { validFromIsLowerBound names { name validFrom }
+                      predecessors { effectiveDate kind areaShare municipality { code name } } }
+                    eindhoven: municipalityRecord(code: "GM0772") { validTo successors { kind municipality { code } } } }"#)
+        .await;
+    assert_eq!(lineage["successor"]["validFromIsLowerBound"], false);
+    assert_eq!(lineage["successor"]["names"], json!([{ "name": "Groot-Eindhoven", "validFrom": "2027-01-01" }]));
+    assert_eq!(
+        lineage["successor"]["predecessors"],
+        json!([{ "effectiveDate": "2027-01-01", "kind": "MAIN", "areaShare": null, "municipality": { "code": "GM0753", "name": "Best" } },
+               { "effectiveDate": "2027-01-01", "kind": "MAIN", "areaShare": null, "municipality": { "code": "GM0772", "name": "Eindhoven" } }])
+    );
+    assert_eq!(lineage["eindhoven"]["validTo"], "2027-01-01");
+    assert_eq!(lineage["eindhoven"]["successors"], json!([{ "kind": "MAIN", "municipality": { "code": "GM9901" } }]));
 
     // Every municipality is still in exactly one region on the day after.
     let all =

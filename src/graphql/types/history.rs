@@ -59,6 +59,15 @@ pub struct LineageLink {
     pub end: LinkEnd,
 }
 
+impl LineageLink {
+    pub fn of_kinds(rows: Vec<lineage::Model>, end: LinkEnd, kinds: Option<Vec<LineageKind>>) -> Vec<LineageLink> {
+        rows.into_iter()
+            .filter(|row| kinds.as_ref().is_none_or(|kinds| kinds.contains(&row.kind.into())))
+            .map(|row| LineageLink { row, end })
+            .collect()
+    }
+}
+
 #[Object]
 impl LineageLink {
     /// The first day the ended municipality no longer existed (a CBS classification date, 1 January).

@@ -2,7 +2,7 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use entity::municipality;
 
-use super::history::{LineageLink, LinkEnd, NamePeriodObject, RegionPeriod};
+use super::history::{LineageKind, LineageLink, LinkEnd, NamePeriodObject, RegionPeriod};
 use super::{Cooperation, Province, Region, Role, global_id, load, load_list, load_value};
 use crate::graphql::context;
 use crate::graphql::loaders::{
@@ -120,17 +120,25 @@ impl Municipality {
     #[graphql(
         complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::LINEAGE_PER_MUNICIPALITY)"
     )]
-    async fn successors(&self, ctx: &Context<'_>) -> Result<Vec<LineageLink>> {
+    async fn successors(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only links of these kinds (default: all).")] kinds: Option<Vec<LineageKind>>,
+    ) -> Result<Vec<LineageLink>> {
         let rows = load_value(ctx, MunicipalitySuccessors(self.row.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(|row| LineageLink { row, end: LinkEnd::Successor }).collect())
+        Ok(LineageLink::of_kinds(rows, LinkEnd::Successor, kinds))
     }
     /// The ended municipalities whose territory this one took over.
     #[graphql(
         complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::LINEAGE_PER_MUNICIPALITY)"
     )]
-    async fn predecessors(&self, ctx: &Context<'_>) -> Result<Vec<LineageLink>> {
+    async fn predecessors(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only links of these kinds (default: all).")] kinds: Option<Vec<LineageKind>>,
+    ) -> Result<Vec<LineageLink>> {
         let rows = load_value(ctx, MunicipalityPredecessors(self.row.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(|row| LineageLink { row, end: LinkEnd::Predecessor }).collect())
+        Ok(LineageLink::of_kinds(rows, LinkEnd::Predecessor, kinds))
     }
     /// Cooperations the municipality takes part in, directly or through its region.
     #[graphql(

@@ -37,7 +37,7 @@ impl Region {
         Ok(names.into_iter().map(Into::into).collect())
     }
     /// The name of the same code in the CBS 2015 classification.
-    #[graphql(deprecation = "Use `names` (every name over time) or `name` with `asOf: \"2015-01-01\"`.")]
+    #[graphql(deprecation = "Use `names` (every name over time), or `name` with asOf 2015-01-01.")]
     async fn name_2015(&self) -> Option<&str> {
         self.row.name_2015.as_deref()
     }

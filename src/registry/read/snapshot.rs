@@ -162,7 +162,7 @@ impl Snapshot {
             history: History::new(
                 municipality_name::Entity::find().all(db).await?,
                 region_name::Entity::find().all(db).await?,
-                lineage::Entity::find().all(db).await?,
+                lineage::Entity::find().order_by_asc(lineage::Column::Id).all(db).await?,
             ),
         })
     }
