@@ -25,7 +25,9 @@ pub enum Command {
     /// Apply pending schema migrations and exit.
     Migrate(DatabaseArgs),
     /// Seed an empty registry with the national data and exit; does nothing if already seeded.
-    Seed(DatabaseArgs),
+    Seed(SeedArgs),
+    /// Apply a CBS classification (the yearly update) through the audited write path.
+    ImportCbs(ImportArgs),
     /// Print a signed development token (HS256, with the configured secret).
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
@@ -37,6 +39,35 @@ pub struct DatabaseArgs {
     /// `sqlite://path?mode=rwc` or `postgres://user@host/database`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Seed the CBS history as it stood before this date (YYYY-MM-DD): a
+    /// registry of an earlier year, to try `import-cbs` on.
+    #[arg(long, hide = true)]
+    pub classification_before: Option<chrono::NaiveDate>,
+}
+
+/// `jeugdregio import-cbs DIR`: see README, "The yearly CBS update".
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Directory with regions.csv, municipalities.csv, memberships.csv and
+    /// lineage.csv, in the format of the seed's history (migration/seed/history).
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Print what would change and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The source every imported row names.
+    #[arg(
+        long,
+        default_value = "CBS regional classification (Gebieden in Nederland / CBS gebiedsindelingen), licence CC BY 4.0, Bron: CBS"
+    )]
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod graphql;
 pub mod http;
+pub mod import;
 pub mod memory;
 pub mod ratelimit;
 pub mod registry;

@@ -36,14 +36,15 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
         }
         Command::Seed(args) => {
-            let (connection, _) = db::connect(&args.database_url).await?;
+            let (connection, _) = db::connect(&args.database.database_url).await?;
             db::migrate(&connection).await?;
-            if db::seed(&connection).await? {
+            if migration::seed::seed_before(&connection, args.classification_before).await? {
                 tracing::info!("seeded the national registry");
             } else {
                 tracing::info!("the registry already holds data; nothing seeded");
             }
         }
+        Command::ImportCbs(args) => jeugdregio::import::run(&args).await?,
         Command::Token(args) => {
             let token_for = match &args.municipality {
                 Some(code) => TokenFor::Municipality(code),

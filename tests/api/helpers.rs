@@ -21,8 +21,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use database::TestDatabase;
-pub use database::on_postgres;
+pub use database::{TestDatabase, on_postgres};
 
 // ---------------------------------------------------------------------------
 // The service
@@ -66,8 +65,16 @@ impl TestApp {
         Self::spawn_in(Turn::Alone { _guard: SIDE_BY_SIDE.write().await }).await
     }
 
+    /// A running service on `database`, which `jeugdregio::app` migrates and seeds if empty.
+    pub async fn spawn_on(database: TestDatabase) -> TestApp {
+        Self::spawn_on_in(database, Turn::Shared { _guard: SIDE_BY_SIDE.read().await }).await
+    }
+
     async fn spawn_in(turn: Turn) -> TestApp {
-        let database = TestDatabase::fresh();
+        Self::spawn_on_in(TestDatabase::fresh(), turn).await
+    }
+
+    async fn spawn_on_in(database: TestDatabase, turn: Turn) -> TestApp {
         let settings = jeugdregio::Settings {
             database_url: database.url.clone(),
             auth: auth_config(),

@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod helpers;
 mod history;
+mod import;
 mod limits;
 mod read;
 mod readme;

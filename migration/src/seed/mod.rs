@@ -17,9 +17,10 @@ use sea_orm_migration::sea_orm::{
 };
 use serde::Deserialize;
 
+pub mod cbs_files;
 mod classification;
 
-pub use classification::{CBS_HISTORY_SOURCE, coverage_start};
+pub use classification::{CBS_HISTORY_SOURCE, bundled_history, coverage_start};
 
 const SOURCE_DOCUMENTS_TOML: &str = include_str!("../../seed/source-documents.toml");
 
@@ -199,6 +200,13 @@ where
 /// Seeds an empty registry. Returns `false` (and writes nothing) when the
 /// registry already holds regions, so a restart never seeds twice.
 pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    seed_before(db, None).await
+}
+
+/// [`seed`] with the CBS history as it stood before `cut` (see
+/// [`cbs_files::ClassificationFiles::before`]): a registry of an earlier year,
+/// for trying the yearly update (`import-cbs`) on.
+pub async fn seed_before(db: &DatabaseConnection, cut: Option<NaiveDate>) -> Result<bool, DbErr> {
     let txn = db.begin().await?;
     if region::Entity::find().count(&txn).await? > 0 {
         return Ok(false);
@@ -206,8 +214,12 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
     let facts: SourceDocuments = toml::from_str(SOURCE_DOCUMENTS_TOML).map_err(invalid)?;
     let sources = Sources(facts.documents);
 
+    let history = match cut {
+        Some(date) => bundled_history()?.before(date),
+        None => bundled_history()?,
+    };
     let classification::Classification { regions: region_ids, municipalities: municipality_ids, lifetimes } =
-        classification::seed(&txn).await?;
+        classification::seed(&txn, &history, cut.is_some()).await?;
 
     let mut care_forms = Vec::new();
     for c in facts.care_forms {
@@ -275,7 +287,12 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
         for code in &c.municipalities {
             // A member takes part only while it exists: Beekdaelen (2019) is
             // not a member of a cooperation that began in 2015 before 2019.
-            let lifetime = lifetimes.get(code).copied().ok_or_else(|| invalid(format!("unknown code {code}")))?;
+            let lifetime = match lifetimes.get(code) {
+                Some(lifetime) => *lifetime,
+                // Cut short, the history may end before a member began.
+                None if cut.is_some() => continue,
+                None => return Err(invalid(format!("unknown code {code}"))),
+            };
             if let Some(dates) = c.dates.within(lifetime) {
                 members.push(member(Some(id_of(&municipality_ids, code)?), None, dates));
             }

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use entity::{lineage, membership, municipality_name, region_name};
+use migration::seed::cbs_files::ClassificationState;
 
 use super::snapshot::Snapshot;
 use crate::registry::validity::is_valid_on;
@@ -130,6 +131,27 @@ impl Snapshot {
 }
 
 impl Registry {
+    /// The registry's own classification on `date`, in the shape of a CBS file's
+    /// (a municipality without a region on that date has region "").
+    pub async fn classification_on(&self, date: NaiveDate) -> Result<ClassificationState, RegistryError> {
+        let snapshot = self.snapshot().await?;
+        let history = &snapshot.history;
+        let region_of: HashMap<i32, i32> = snapshot.memberships_on(date).collect();
+        let mut state = ClassificationState::default();
+        for m in snapshot.municipalities.rows.iter().filter(|m| is_valid_on(m.valid_from, m.valid_to, date)) {
+            let names = history.municipality_names.get(&m.id).map_or(&[][..], Vec::as_slice);
+            let region = region_of.get(&m.id).and_then(|r| snapshot.regions.get(*r)).map(|r| r.code.clone());
+            state
+                .municipalities
+                .insert(m.code.clone(), (name_on(names, date, &m.name).to_owned(), region.unwrap_or_default()));
+        }
+        for r in snapshot.regions.rows.iter().filter(|r| is_valid_on(r.valid_from, r.valid_to, date)) {
+            let names = history.region_names.get(&r.id).map_or(&[][..], Vec::as_slice);
+            state.regions.insert(r.code.clone(), name_on(names, date, &r.name).to_owned());
+        }
+        Ok(state)
+    }
+
     pub async fn names_of_municipalities(&self, ids: &[i32]) -> Result<HashMap<i32, Vec<NamePeriod>>, RegistryError> {
         Ok(pick(&self.snapshot().await?.history.municipality_names, ids))
     }

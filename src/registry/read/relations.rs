@@ -62,7 +62,7 @@ fn region_roles_condition(region_ids: &[i32], cooperations: &HashMap<i32, HashSe
 
 impl Snapshot {
     /// Memberships valid on `date`, as `(municipality_id, region_id)`.
-    fn memberships_on(&self, date: NaiveDate) -> impl Iterator<Item = (i32, i32)> + '_ {
+    pub(super) fn memberships_on(&self, date: NaiveDate) -> impl Iterator<Item = (i32, i32)> + '_ {
         self.memberships.iter().filter(move |m| valid(*m, date)).map(|m| (m.municipality_id, m.region_id))
     }
 

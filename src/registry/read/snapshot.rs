@@ -119,9 +119,14 @@ impl Snapshot {
     /// Every table, read in one transaction so the copy is consistent: on
     /// PostgreSQL a repeatable-read one, on SQLite any read transaction.
     async fn load(db: &DatabaseConnection, version: i64) -> Result<Snapshot, DbErr> {
-        let isolation =
-            (db.get_database_backend() == DatabaseBackend::Postgres).then_some(IsolationLevel::RepeatableRead);
-        let txn = db.begin_with_config(isolation, Some(AccessMode::ReadOnly)).await?;
+        // SQLite has neither setting (and sea-orm warns on each load when asked).
+        let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
+        let txn = db
+            .begin_with_config(
+                postgres.then_some(IsolationLevel::RepeatableRead),
+                postgres.then_some(AccessMode::ReadOnly),
+            )
+            .await?;
         let snapshot = Self::read(&txn, version).await?;
         txn.commit().await?;
         Ok(snapshot)

@@ -1,4 +1,5 @@
-//! Views of framework contracts and of the national catalogue (care forms, providers).
+//! Views of framework contracts, of the national catalogue (care forms,
+//! providers) and of regions.
 
 use chrono::NaiveDate;
 use entity::*;
@@ -142,5 +143,35 @@ impl Published for provider::Model {
     /// Providers work across regions: their roles carry the regions.
     async fn regions(&self, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
         Ok(vec![])
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RegionView<'a> {
+    code: &'a str,
+    name: &'a str,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+    source: &'a str,
+    version: i32,
+}
+
+/// Regions change only through the yearly CBS update (a new name).
+#[async_trait::async_trait]
+impl Published for region::Model {
+    async fn view(&self, _txn: &DatabaseTransaction) -> Result<Value, DbErr> {
+        to_value(RegionView {
+            code: &self.code,
+            name: &self.name,
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+            source: &self.source,
+            version: self.version,
+        })
+    }
+
+    async fn regions(&self, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+        Ok(vec![self.code.clone()])
     }
 }

@@ -250,89 +250,113 @@ impl MunicipalityMerge {
         old: &municipality::Model,
         successor: &municipality::Model,
     ) -> Result<(), WriteError> {
-        let date = self.date;
-        let snapshot = w.snapshot(old).await?;
-        let memberships = membership::Entity::find()
-            .filter(membership::Column::MunicipalityId.eq(old.id))
-            .filter(overlaps(membership::Column::ValidFrom, membership::Column::ValidTo, Some(date), None))
-            .all(&w.txn)
+        let link = Territory { successor_id: successor.id, area_share: None, area_km2: None, kind: LineageKind::Main };
+        let source = format!("{}. The share of the territory is not recorded", w.source());
+        end_into(w, self.date, old, successor, &[link], &source).await
+    }
+}
+
+/// Where part of an ended municipality's territory went.
+pub(super) struct Territory {
+    pub successor_id: i32,
+    pub area_share: Option<f64>,
+    pub area_km2: Option<f64>,
+    pub kind: LineageKind,
+}
+
+/// Ends `old` on `date`: its region memberships end, its cooperation
+/// memberships and roles pass to `successor`, and `territory` records where
+/// its territory went (lineage, with `source`).
+pub(super) async fn end_into(
+    w: &WriteTxn,
+    date: NaiveDate,
+    old: &municipality::Model,
+    successor: &municipality::Model,
+    territory: &[Territory],
+    source: &str,
+) -> Result<(), WriteError> {
+    let snapshot = w.snapshot(old).await?;
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::MunicipalityId.eq(old.id))
+        .filter(overlaps(membership::Column::ValidFrom, membership::Column::ValidTo, Some(date), None))
+        .all(&w.txn)
+        .await?;
+    for link in &memberships {
+        end_membership(w, link, date).await?;
+    }
+    use cooperation_member::Column as Member;
+    let cooperations = cooperation_member::Entity::find()
+        .filter(Member::MunicipalityId.eq(old.id))
+        .filter(overlaps(Member::ValidFrom, Member::ValidTo, Some(date), None))
+        .all(&w.txn)
+        .await?;
+    for member in &cooperations {
+        end_or_remove_member(w, member, date).await?;
+        let already = cooperation_member::Entity::find()
+            .filter(Member::CooperationId.eq(member.cooperation_id))
+            .filter(Member::MunicipalityId.eq(successor.id))
+            .filter(valid_on(Member::ValidFrom, Member::ValidTo, date))
+            .one(&w.txn)
             .await?;
-        for link in &memberships {
-            end_membership(w, link, date).await?;
+        if already.is_none() {
+            add_members(w, member.cooperation_id, &Members::municipality(successor.id), Some(date)).await?;
         }
-        use cooperation_member::Column as Member;
-        let cooperations = cooperation_member::Entity::find()
-            .filter(Member::MunicipalityId.eq(old.id))
-            .filter(overlaps(Member::ValidFrom, Member::ValidTo, Some(date), None))
-            .all(&w.txn)
-            .await?;
-        for member in &cooperations {
-            end_or_remove_member(w, member, date).await?;
-            let already = cooperation_member::Entity::find()
-                .filter(Member::CooperationId.eq(member.cooperation_id))
-                .filter(Member::MunicipalityId.eq(successor.id))
-                .filter(valid_on(Member::ValidFrom, Member::ValidTo, date))
-                .one(&w.txn)
-                .await?;
-            if already.is_none() {
-                add_members(w, member.cooperation_id, &Members::municipality(successor.id), Some(date)).await?;
-            }
-        }
-        let roles = role::Entity::find()
-            .filter(role::Column::HolderMunicipalityId.eq(old.id))
-            .filter(overlaps(role::Column::ValidFrom, role::Column::ValidTo, Some(date), None))
-            .all(&w.txn)
-            .await?;
-        for held in roles {
-            self.pass_role(w, held, old, successor).await?;
-        }
-        let ended = w.guarded(old, municipality::Model { valid_to: Some(date), ..old.clone() }).await?;
+    }
+    let roles = role::Entity::find()
+        .filter(role::Column::HolderMunicipalityId.eq(old.id))
+        .filter(overlaps(role::Column::ValidFrom, role::Column::ValidTo, Some(date), None))
+        .all(&w.txn)
+        .await?;
+    for held in roles {
+        pass_role(w, date, held, old, successor).await?;
+    }
+    let ended = w.guarded(old, municipality::Model { valid_to: Some(date), ..old.clone() }).await?;
+    for part in territory {
         w.insert(lineage::ActiveModel {
             effective_date: Set(date),
             predecessor_id: Set(old.id),
-            successor_id: Set(successor.id),
-            area_share: Set(None),
-            area_km2: Set(None),
-            kind: Set(LineageKind::Main),
-            source: Set(format!("{}. The share of the territory is not recorded", w.source())),
+            successor_id: Set(part.successor_id),
+            area_share: Set(part.area_share),
+            area_km2: Set(part.area_km2),
+            kind: Set(part.kind),
+            source: Set(source.to_owned()),
             ..Default::default()
         })
         .await?;
-        w.record(Some(snapshot), &ended).await
     }
+    w.record(Some(snapshot), &ended).await
+}
 
-    /// A role of an ending municipality: one starting on or after the merger
-    /// simply passes; one running ends, and the successor gets a new one.
-    async fn pass_role(
-        &self,
-        w: &WriteTxn,
-        held: role::Model,
-        old: &municipality::Model,
-        successor: &municipality::Model,
-    ) -> Result<(), WriteError> {
-        let date = self.date;
-        if held.valid_from.is_some_and(|from| from >= date) {
-            w.update(&held, role::Model { holder_municipality_id: Some(successor.id), ..held.clone() }).await?;
-            return Ok(());
-        }
-        w.update(&held, role::Model { valid_to: Some(date), ..held.clone() }).await?;
-        w.create(role::ActiveModel {
-            code: Set(next_role_code(w).await?),
-            kind: Set(held.kind),
-            holder_municipality_id: Set(Some(successor.id)),
-            holder_region_id: Set(None),
-            region_id: Set(held.region_id),
-            cooperation_id: Set(held.cooperation_id),
-            care_form_id: Set(held.care_form_id),
-            provider_id: Set(held.provider_id),
-            note: Set(Some(format!("Taken over from {} ({}) at the merger of {date}", old.name, old.code))),
-            valid_from: Set(Some(date)),
-            valid_to: Set(held.valid_to),
-            source: Set(w.source()),
-            version: Set(1),
-            ..Default::default()
-        })
-        .await?;
-        Ok(())
+/// A role of an ending municipality: one starting on or after the merger
+/// simply passes; one running ends, and the successor gets a new one.
+async fn pass_role(
+    w: &WriteTxn,
+    date: NaiveDate,
+    held: role::Model,
+    old: &municipality::Model,
+    successor: &municipality::Model,
+) -> Result<(), WriteError> {
+    if held.valid_from.is_some_and(|from| from >= date) {
+        w.update(&held, role::Model { holder_municipality_id: Some(successor.id), ..held.clone() }).await?;
+        return Ok(());
     }
+    w.update(&held, role::Model { valid_to: Some(date), ..held.clone() }).await?;
+    w.create(role::ActiveModel {
+        code: Set(next_role_code(w).await?),
+        kind: Set(held.kind),
+        holder_municipality_id: Set(Some(successor.id)),
+        holder_region_id: Set(None),
+        region_id: Set(held.region_id),
+        cooperation_id: Set(held.cooperation_id),
+        care_form_id: Set(held.care_form_id),
+        provider_id: Set(held.provider_id),
+        note: Set(Some(format!("Taken over from {} ({}) at the merger of {date}", old.name, old.code))),
+        valid_from: Set(Some(date)),
+        valid_to: Set(held.valid_to),
+        source: Set(w.source()),
+        version: Set(1),
+        ..Default::default()
+    })
+    .await?;
+    Ok(())
 }

@@ -25,6 +25,7 @@
 //! file per aggregate beside this one.
 
 mod catalogue;
+mod classification;
 mod contract;
 mod cooperation;
 mod end;

@@ -200,6 +200,17 @@ impl WriteTxn {
         Ok(row.insert(&self.txn).await?)
     }
 
+    /// Updates a row without a version of its own (a name period): it changes
+    /// only inside a guarded change of its owner, which is journalled.
+    pub async fn update_row<A>(&self, row: A) -> Result<<A::Entity as EntityTrait>::Model, WriteError>
+    where
+        A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+    {
+        self.wrote.store(true, Ordering::Relaxed);
+        Ok(row.update(&self.txn).await?)
+    }
+
     /// Inserts a published object and journals its creation.
     pub async fn create<A>(&self, row: A) -> Result<<A::Entity as EntityTrait>::Model, WriteError>
     where
@@ -229,6 +240,18 @@ impl WriteTxn {
     /// feed head, or `None` when the write changed nothing (then nothing is
     /// committed: the transaction rolls back on drop).
     pub async fn commit<M: Coded>(self, object: &M) -> Result<Option<i64>, WriteError> {
+        let receipt = self.receipt.map(|row| (row, M::TYPE.as_str(), object.code().to_owned()));
+        self.finish(receipt).await
+    }
+
+    /// [`WriteTxn::commit`] for a write that answers with no one object (it
+    /// can have no `clientMutationId`, so no receipt).
+    pub async fn commit_without_receipt(self) -> Result<Option<i64>, WriteError> {
+        debug_assert!(self.receipt.is_none());
+        self.finish(None).await
+    }
+
+    async fn finish(self, receipt: Option<(i32, &str, String)>) -> Result<Option<i64>, WriteError> {
         let changes = std::mem::take(&mut *self.changes.lock().expect("changes lock"));
         if changes.is_empty() {
             if self.wrote.load(Ordering::Relaxed) {
@@ -239,8 +262,8 @@ impl WriteTxn {
             }
             return Ok(None);
         }
-        if let Some(receipt) = self.receipt {
-            receipts::complete(&self.txn, receipt, M::TYPE.as_str(), object.code()).await?;
+        if let Some((row, object_type, code)) = receipt {
+            receipts::complete(&self.txn, row, object_type, &code).await?;
         }
         // Last, so the feed head stays locked for as short as possible.
         let head = feed::append(&self.txn, &changes).await?;

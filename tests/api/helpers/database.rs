@@ -109,6 +109,36 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// A database with nothing in it yet (for tests of seeding).
+    pub fn empty() -> TestDatabase {
+        static EMPTY: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        match postgres_server() {
+            None => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = sqlite_url(&dir.path().join("jeugdregio.sqlite"));
+                TestDatabase { url, kind: DatabaseKind::Sqlite { _dir: dir } }
+            }
+            Some(server_url) => {
+                let n = EMPTY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let name = format!("jeugdregio_test_{}_empty_{n}", std::process::id());
+                let create = (server_url.clone(), name.clone());
+                std::thread::spawn(move || {
+                    block_on(async move {
+                        let admin = Database::connect(create.0.as_str()).await.expect("the PostgreSQL test server");
+                        admin.execute_unprepared(&format!("CREATE DATABASE \"{}\"", create.1)).await
+                    })
+                })
+                .join()
+                .expect("create an empty database")
+                .expect("create an empty database");
+                let url = postgres_database_url(&server_url, &name);
+                TestDatabase { url, kind: DatabaseKind::Postgres { server_url, name } }
+            }
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let DatabaseKind::Postgres { server_url, name } = &self.kind {

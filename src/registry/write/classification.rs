@@ -1,0 +1,396 @@
+//! The yearly CBS update (`jeugdregio import-cbs`): a classification history
+//! in the format of the seed's (`migration::seed::cbs_files`) is compared
+//! with the registry, and each change of the files that the registry does
+//! not hold yet is applied, one transaction per classification date, through
+//! the write pipeline's own steps: operator only, every changed object
+//! audited and in the change feed. Changes the registry already holds are
+//! skipped, so a second run changes nothing.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use chrono::NaiveDate;
+use entity::enums::LineageKind;
+use entity::{membership, municipality, municipality_name, province, region, region_name};
+use migration::seed::cbs_files::{ClassificationFiles, ClassificationState};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+
+use super::merge::{Territory, end_into};
+use super::municipality::move_to_region;
+use super::room::Grown;
+use super::txn::{Began, WriteTxn};
+use super::{Intent, policy};
+use crate::auth::Actor;
+use crate::registry::error::WriteError;
+use crate::registry::policy::Target;
+use crate::registry::valid_on;
+use crate::registry::{Registry, RegistryError};
+
+/// One change of the classification on a date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ClassificationChange {
+    Begins {
+        code: String,
+        name: String,
+        region: String,
+        province: Option<String>,
+    },
+    Renamed {
+        code: String,
+        from: String,
+        to: String,
+    },
+    MovesRegion {
+        code: String,
+        from: String,
+        to: String,
+    },
+    /// `successors`: `(code, kind, area share, km²)`, the main successor first.
+    Ends {
+        code: String,
+        name: String,
+        successors: Vec<(String, LineageKind, Option<f64>, Option<f64>)>,
+    },
+    RegionRenamed {
+        code: String,
+        from: String,
+        to: String,
+    },
+}
+
+/// The changes that take effect on one date.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatedChanges {
+    pub date: NaiveDate,
+    pub changes: Vec<ClassificationChange>,
+}
+
+impl fmt::Display for ClassificationChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Begins { code, name, region, .. } => write!(f, "new municipality {code} {name}, in region {region}"),
+            Self::Renamed { code, from, to } => write!(f, "{code} renamed: {from} -> {to}"),
+            Self::MovesRegion { code, from, to } => write!(f, "{code} changes region: {from} -> {to}"),
+            Self::Ends { code, name, successors } => {
+                let went: Vec<String> = successors
+                    .iter()
+                    .map(|(to, kind, share, _)| match share {
+                        Some(share) => format!("{to} ({kind:?}, {share:.3})"),
+                        None => format!("{to} ({kind:?})"),
+                    })
+                    .collect();
+                write!(f, "{code} {name} ends; its territory goes to {}", went.join(", "))
+            }
+            Self::RegionRenamed { code, from, to } => write!(f, "region {code} renamed: {from} -> {to}"),
+        }
+    }
+}
+
+fn kind_of(text: &str) -> Result<LineageKind, RegistryError> {
+    match text {
+        "main" => Ok(LineageKind::Main),
+        "part" => Ok(LineageKind::Part),
+        "minor" => Ok(LineageKind::Minor),
+        other => Err(RegistryError::invalid("lineage.csv", format!("unknown kind {other}"))),
+    }
+}
+
+/// The transitions of the files on `date` that `registry` (the registry's own state then) does not hold.
+fn changes_on(
+    files: &ClassificationFiles,
+    date: NaiveDate,
+    registry: &ClassificationState,
+) -> Result<Vec<ClassificationChange>, RegistryError> {
+    let before = files.state_on(date.pred_opt().unwrap_or(date));
+    let after = files.state_on(date);
+    let mut changes = Vec::new();
+    for (code, (name, region)) in &after.municipalities {
+        let held = registry.municipalities.get(code);
+        match before.municipalities.get(code) {
+            None if held.is_none() => {
+                let province = files
+                    .municipalities
+                    .iter()
+                    .find(|m| &m.code == code && m.valid_from == date)
+                    .and_then(|m| m.province_code.clone());
+                changes.push(ClassificationChange::Begins {
+                    code: code.clone(),
+                    name: name.clone(),
+                    region: region.clone(),
+                    province,
+                });
+            }
+            Some((old_name, _)) if old_name != name && held.is_some_and(|(n, _)| n != name) => changes
+                .push(ClassificationChange::Renamed { code: code.clone(), from: old_name.clone(), to: name.clone() }),
+            _ => {}
+        }
+        if let (Some((_, old_region)), Some((_, held_region))) = (before.municipalities.get(code), held)
+            && old_region != region
+            && held_region != region
+        {
+            let change =
+                ClassificationChange::MovesRegion { code: code.clone(), from: old_region.clone(), to: region.clone() };
+            changes.push(change);
+        }
+    }
+    for (code, (name, _)) in &before.municipalities {
+        if after.municipalities.contains_key(code) || !registry.municipalities.contains_key(code) {
+            continue;
+        }
+        let mut successors = Vec::new();
+        for link in files.lineage.iter().filter(|l| &l.old_code == code && l.effective_date == date) {
+            successors.push((link.new_code.clone(), kind_of(&link.kind)?, link.area_share, link.area_km2));
+        }
+        successors.sort_by_key(|s| s.1 != LineageKind::Main);
+        if successors.first().is_none_or(|s| s.1 != LineageKind::Main) {
+            return Err(RegistryError::invalid(
+                "lineage.csv",
+                format!("{code} ends on {date} without a main successor"),
+            ));
+        }
+        changes.push(ClassificationChange::Ends { code: code.clone(), name: name.clone(), successors });
+    }
+    for (code, name) in &after.regions {
+        if let (Some(old), Some(held)) = (before.regions.get(code), registry.regions.get(code))
+            && old != name
+            && held != name
+        {
+            changes.push(ClassificationChange::RegionRenamed {
+                code: code.clone(),
+                from: old.clone(),
+                to: name.clone(),
+            });
+        }
+    }
+    Ok(changes)
+}
+
+impl Registry {
+    /// What applying `files` would change, date by date (dates without changes left out).
+    pub async fn classification_plan(&self, files: &ClassificationFiles) -> Result<Vec<DatedChanges>, RegistryError> {
+        let mut plan = Vec::new();
+        for date in files.change_dates() {
+            let registry = self.classification_on(date).await?;
+            let changes = changes_on(files, date, &registry)?;
+            if !changes.is_empty() {
+                plan.push(DatedChanges { date, changes });
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Applies the changes of one date in one transaction; returns the feed
+    /// position it committed at (none when the registry already held them).
+    pub async fn apply_classification(
+        &self,
+        actor: &Actor,
+        dated: &DatedChanges,
+        source: &str,
+    ) -> Result<Option<i64>, WriteError> {
+        let intent = Intent { actor, mutation: "importCbs", client_mutation_id: None };
+        policy::require_signed_in(actor, intent.mutation)?;
+        let Began::Fresh(w) = WriteTxn::begin(self, &intent, dated).await? else {
+            unreachable!("a write without a clientMutationId is never a replay")
+        };
+        policy::authorize(&w.txn, w.actor(), Target::OperatorOnly).await?;
+        let source = format!("{source}. Applied by jeugdregio import-cbs ({})", w.source());
+        let mut grown = (BTreeSet::new(), BTreeSet::new());
+        // Successors begin before their predecessors end into them.
+        for change in &dated.changes {
+            if let ClassificationChange::Begins { code, name, region, province } = change {
+                let created = begin(&w, dated.date, code, name, region, province.as_deref(), &source).await?;
+                grown.1.insert(created.id);
+            }
+        }
+        for change in &dated.changes {
+            match change {
+                ClassificationChange::Begins { .. } => {}
+                ClassificationChange::Renamed { code, to, .. } => rename(&w, dated.date, code, to, &source).await?,
+                ClassificationChange::RegionRenamed { code, to, .. } => {
+                    rename_region(&w, dated.date, code, to, &source).await?
+                }
+                ClassificationChange::MovesRegion { code, to, .. } => {
+                    let m = existing(&w, code, dated.date).await?;
+                    let region = w.require::<region::Model>(to, "regionCode").await?;
+                    let before = w.snapshot(&m).await?;
+                    move_to_region(&w, &m, region.id, dated.date).await?;
+                    let moved = w.guarded(&m, m.clone()).await?;
+                    w.record(Some(before), &moved).await?;
+                    grown.0.insert(region.id);
+                    grown.1.insert(m.id);
+                }
+                ClassificationChange::Ends { code, successors, .. } => {
+                    let old = existing(&w, code, dated.date).await?;
+                    let mut territory = Vec::new();
+                    for (to, kind, area_share, area_km2) in successors {
+                        let successor = existing(&w, to, dated.date).await?;
+                        grown.1.insert(successor.id);
+                        territory.push(Territory {
+                            successor_id: successor.id,
+                            area_share: *area_share,
+                            area_km2: *area_km2,
+                            kind: *kind,
+                        });
+                    }
+                    let main = existing(&w, &successors[0].0, dated.date).await?;
+                    end_into(&w, dated.date, &old, &main, &territory, &source).await?;
+                }
+            }
+        }
+        Grown::from(dated.date, "municipalities.csv")
+            .regions(grown.0)
+            .municipalities(grown.1)
+            .ensure_within_bounds(&w)
+            .await?;
+        let head = w.commit_without_receipt().await?;
+        if let Some(head) = head {
+            self.saw_head(head);
+            self.feed.send_replace(head);
+        }
+        Ok(head)
+    }
+}
+
+/// The municipality with `code` that exists on the day before `date` (the
+/// state a change on `date` starts from) or, for a successor, on `date`.
+async fn existing(w: &WriteTxn, code: &str, date: NaiveDate) -> Result<municipality::Model, WriteError> {
+    let found = municipality::Entity::find()
+        .filter(municipality::Column::Code.eq(code))
+        .filter(valid_on(municipality::Column::ValidFrom, municipality::Column::ValidTo, date))
+        .one(&w.txn)
+        .await?;
+    found.ok_or_else(|| WriteError::invalid(&["municipalities.csv"], format!("{code} does not exist on {date}")))
+}
+
+async fn begin(
+    w: &WriteTxn,
+    date: NaiveDate,
+    code: &str,
+    name: &str,
+    region: &str,
+    province: Option<&str>,
+    source: &str,
+) -> Result<municipality::Model, WriteError> {
+    if w.find::<municipality::Model>(code).await?.is_some() {
+        return Err(WriteError::invalid(
+            &["municipalities.csv"],
+            format!("{code} begins on {date} in the file, but the registry already has that code on other dates"),
+        ));
+    }
+    let region = w.require::<region::Model>(region, "regionCode").await?;
+    let province_id = match province {
+        Some(code) => Some(
+            province::Entity::find()
+                .filter(province::Column::Code.eq(code))
+                .one(&w.txn)
+                .await?
+                .ok_or_else(|| WriteError::not_found(&["provinceCode"], "province", code))?
+                .id,
+        ),
+        None => None,
+    };
+    let created = w
+        .insert(municipality::ActiveModel {
+            code: Set(code.to_owned()),
+            name: Set(name.to_owned()),
+            province_id: Set(province_id),
+            valid_from: Set(Some(date)),
+            valid_from_is_lower_bound: Set(false),
+            valid_to: Set(None),
+            source: Set(source.to_owned()),
+            version: Set(1),
+            ..Default::default()
+        })
+        .await?;
+    w.insert(municipality_name::ActiveModel {
+        municipality_id: Set(created.id),
+        name: Set(name.to_owned()),
+        valid_from: Set(Some(date)),
+        valid_to: Set(None),
+        source: Set(source.to_owned()),
+        ..Default::default()
+    })
+    .await?;
+    w.insert(membership::ActiveModel {
+        municipality_id: Set(created.id),
+        region_id: Set(region.id),
+        valid_from: Set(Some(date)),
+        valid_to: Set(None),
+        source: Set(source.to_owned()),
+        version: Set(1),
+        ..Default::default()
+    })
+    .await?;
+    w.record(None, &created).await?;
+    Ok(created)
+}
+
+/// A new name from `date`: the running name period ends, the new one starts.
+async fn rename(w: &WriteTxn, date: NaiveDate, code: &str, to: &str, source: &str) -> Result<(), WriteError> {
+    use municipality_name::Column;
+    let m = existing(w, code, date).await?;
+    let before = w.snapshot(&m).await?;
+    let running = municipality_name::Entity::find()
+        .filter(Column::MunicipalityId.eq(m.id))
+        .filter(valid_on(Column::ValidFrom, Column::ValidTo, date))
+        .one(&w.txn)
+        .await?;
+    match running {
+        Some(period) => {
+            let mut ended: municipality_name::ActiveModel = period.into();
+            ended.valid_to = Set(Some(date));
+            w.update_row(ended).await?;
+        }
+        // A municipality entered before names had periods: its name so far gets one.
+        None => {
+            w.insert(municipality_name::ActiveModel {
+                municipality_id: Set(m.id),
+                name: Set(m.name.clone()),
+                valid_from: Set(m.valid_from),
+                valid_to: Set(Some(date)),
+                source: Set(m.source.clone()),
+                ..Default::default()
+            })
+            .await?;
+        }
+    }
+    w.insert(municipality_name::ActiveModel {
+        municipality_id: Set(m.id),
+        name: Set(to.to_owned()),
+        valid_from: Set(Some(date)),
+        valid_to: Set(None),
+        source: Set(source.to_owned()),
+        ..Default::default()
+    })
+    .await?;
+    let renamed = w.guarded(&m, municipality::Model { name: to.to_owned(), ..m.clone() }).await?;
+    w.record(Some(before), &renamed).await
+}
+
+async fn rename_region(w: &WriteTxn, date: NaiveDate, code: &str, to: &str, source: &str) -> Result<(), WriteError> {
+    use region_name::Column;
+    let r = w.require::<region::Model>(code, "regionCode").await?;
+    let before = w.snapshot(&r).await?;
+    let running = region_name::Entity::find()
+        .filter(Column::RegionId.eq(r.id))
+        .filter(valid_on(Column::ValidFrom, Column::ValidTo, date))
+        .one(&w.txn)
+        .await?;
+    if let Some(period) = running {
+        let mut ended: region_name::ActiveModel = period.into();
+        ended.valid_to = Set(Some(date));
+        w.update_row(ended).await?;
+    }
+    w.insert(region_name::ActiveModel {
+        region_id: Set(r.id),
+        name: Set(to.to_owned()),
+        valid_from: Set(Some(date)),
+        valid_to: Set(None),
+        source: Set(source.to_owned()),
+        ..Default::default()
+    })
+    .await?;
+    let renamed = w.guarded(&r, region::Model { name: to.to_owned(), ..r.clone() }).await?;
+    w.record(Some(before), &renamed).await
+}
