@@ -15,6 +15,8 @@ pub struct Model {
     pub valid_to: Option<Date>,
     /// True when `valid_from` is only the earliest date a source vouches for (\"at least since\").
     pub valid_from_is_lower_bound: bool,
+    /// The cooperation this one is a part of (a sub-region of a purchasing region).
+    pub parent_cooperation_id: Option<i32>,
     /// Where the fact comes from (document and, where derived, how).
     pub source: String,
     /// Optimistic-concurrency version, incremented on every change.

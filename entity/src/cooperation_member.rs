@@ -12,6 +12,9 @@ pub struct Model {
     pub valid_to: Option<Date>,
     /// True when `valid_from` is only the earliest date a source vouches for (\"at least since\").
     pub valid_from_is_lower_bound: bool,
+    /// `FULL`, or `PARTIAL` when the municipality takes part in only some tasks (`participation_note` says which).
+    pub participation: crate::enums::Participation,
+    pub participation_note: Option<String>,
     /// Where the fact comes from (document and, where derived, how).
     pub source: String,
     /// Optimistic-concurrency version, incremented on every change.

@@ -69,3 +69,14 @@ pub enum LineageKind {
     #[sea_orm(string_value = "MINOR")]
     Minor,
 }
+
+/// How much of a cooperation's work a member takes part in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Participation {
+    #[sea_orm(string_value = "FULL")]
+    Full,
+    /// Only some tasks (e.g. Landgraaf, Heerlen and Voerendaal in Jeugdhulp Zuid-Limburg).
+    #[sea_orm(string_value = "PARTIAL")]
+    Partial,
+}

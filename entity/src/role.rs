@@ -19,6 +19,8 @@ pub struct Model {
     pub valid_to: Option<Date>,
     /// True when `valid_from` is only the earliest date a source vouches for (\"at least since\").
     pub valid_from_is_lower_bound: bool,
+    /// A cooperation that holds the role (e.g. one that commissions a service for its members).
+    pub holder_cooperation_id: Option<i32>,
     /// Where the fact comes from (document and, where derived, how).
     pub source: String,
     /// Optimistic-concurrency version, incremented on every change.

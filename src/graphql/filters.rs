@@ -65,7 +65,7 @@ impl From<CooperationFilter> for registry::CooperationFilter {
 #[derive(InputObject, Default)]
 pub struct RoleFilter {
     pub kind: Option<RoleKind>,
-    /// Code of the holder: a municipality (`GM0772`) or a region (`JZ39`).
+    /// Code of the holder: a municipality (`GM0772`), a region (`JZ39`) or a cooperation (`21-VOOR-DE-JEUGD`).
     pub holder_code: Option<String>,
     /// Roles that concern this region: held by it, for it, or for one of its cooperations.
     pub region_code: Option<String>,

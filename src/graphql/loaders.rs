@@ -125,6 +125,11 @@ dated_relation!(RegionCooperations => Vec<cooperation::Model>, |r, ids, date| r.
 dated_relation!(
     MunicipalityCooperations => Vec<cooperation::Model>, |r, ids, date| r.cooperations_of_municipalities(ids, date));
 dated_relation!(CooperationMembersOf => CooperationMembers, |r, ids, date| r.members_of_cooperations(ids, date));
+dated_relation!(
+    /// Sub-regions of a purchasing region.
+    CooperationParts => Vec<cooperation::Model>, |r, ids, date| r.parts_of_cooperations(ids, date));
+dated_relation!(
+    CooperationRolesHeld => Vec<role::Model>, |r, ids, date| r.roles_by(role::Column::HolderCooperationId, ids, date));
 dated_relation!(RegionRoles => Vec<role::Model>, |r, ids, date| r.roles_of_regions(ids, date));
 dated_relation!(
     MunicipalityRolesHeld => Vec<role::Model>, |r, ids, date| r.roles_by(role::Column::HolderMunicipalityId, ids, date));

@@ -262,3 +262,42 @@ async fn a_date_before_the_coverage_is_refused_and_a_future_one_is_marked_provis
     let today = app.post(r#"{ region(code: "JZ39") { code } }"#, json!({})).await;
     assert!(today["extensions"]["provisional"].is_null(), "{today}");
 }
+
+#[tokio::test]
+async fn sub_regions_roles_held_by_a_cooperation_and_partial_members_are_recorded() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .query(
+            r#"{ samen: cooperation(code: "SAMEN-VOOR-JEUGD") { parent { code } parts { code } }
+                 kempen: cooperation(code: "KEMPENGEMEENTEN") { parent { code } }
+                 twentyOne: cooperation(code: "21-VOOR-DE-JEUGD") { rolesHeld { kind careForm { code } holder { ... on Cooperation { code } } } }
+                 ret: roles(filter: {holderCode: "21-VOOR-DE-JEUGD"}) { totalCount }
+                 zuidLimburg: cooperation(code: "JEUGDHULP-ZUID-LIMBURG") { memberships { municipality { code } participation participationNote } }
+                 structures2017: cooperations(asOf: "2017-06-01") { nodes { code validFrom validFromIsLowerBound validTo } }
+                 after2017: cooperation(code: "DOMMELVALLEI-PLUS", asOf: "2018-01-01") { code } }"#,
+        )
+        .await;
+    assert!(data["samen"]["parent"].is_null());
+    assert_eq!(codes(&data["samen"]["parts"]), ["A2-GEMEENTEN", "BO-GEMEENTEN", "KEMPENGEMEENTEN"]);
+    assert_eq!(data["kempen"]["parent"]["code"], "SAMEN-VOOR-JEUGD");
+    assert_eq!(
+        data["twentyOne"]["rolesHeld"],
+        json!([{ "kind": "PURCHASING_ORGANISATION", "careForm": { "code": "REGIONAAL-EXPERTTEAM" }, "holder": { "code": "21-VOOR-DE-JEUGD" } }])
+    );
+    assert_eq!(data["ret"]["totalCount"], 1);
+    let memberships = data["zuidLimburg"]["memberships"].as_array().unwrap();
+    assert_eq!(memberships.len(), 16);
+    let partial: Vec<&str> = memberships
+        .iter()
+        .filter(|m| m["participation"] == "PARTIAL")
+        .map(|m| m["municipality"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(partial, ["GM0882", "GM0917", "GM0986"], "Landgraaf, Heerlen, Voerendaal");
+    assert!(memberships.iter().all(|m| (m["participation"] == "PARTIAL") == m["participationNote"].is_string()));
+    let in_2017: Vec<&Value> = data["structures2017"]["nodes"].as_array().unwrap().iter().collect();
+    let dommelvallei = in_2017.iter().find(|c| c["code"] == "DOMMELVALLEI-PLUS").expect("Dommelvallei+ in 2017");
+    assert_eq!(dommelvallei["validTo"], "2018-01-01");
+    assert_eq!(dommelvallei["validFromIsLowerBound"], true);
+    assert!(in_2017.iter().any(|c| c["code"] == "HELMOND-DE-PEEL"));
+    assert!(data["after2017"].is_null(), "the 2017 structures ended when the two purchasing regions began");
+}

@@ -65,7 +65,7 @@ async fn eindhoven_is_in_zuidoost_brabant_with_21_members() {
 }
 
 const ROLE_FIELDS: &str = "code kind careForm { code } provider { code } cooperation { code }
-    holder { __typename ... on Municipality { code } ... on Region { code } }";
+    holder { __typename ... on Municipality { code } ... on Region { code } ... on Cooperation { code } }";
 
 fn role_summary(role: &Value) -> String {
     format!(
@@ -100,9 +100,10 @@ async fn the_seeded_roles_are_those_of_the_source_documents() {
         "ACCOUNT_HOLDER JZ39 - - JEUGD-VEILIG-VERDER",
         "ACCOUNT_HOLDER JZ39 - - BJ-BRABANT",
         "ACCOUNT_HOLDER JZ39 - - COMBINATIE-JEUGDZORG",
+        "PURCHASING_ORGANISATION 21-VOOR-DE-JEUGD 21-VOOR-DE-JEUGD REGIONAAL-EXPERTTEAM -",
     ];
     assert_eq!(summaries, expected.iter().map(|s| s.to_string()).collect::<HashSet<_>>());
-    assert_eq!(data["roles"]["totalCount"], 13);
+    assert_eq!(data["roles"]["totalCount"], 14);
     for role in roles {
         assert!(!role["source"].as_str().unwrap().is_empty(), "{} has no source", role["code"]);
     }
@@ -493,7 +494,7 @@ async fn a_second_start_on_the_same_database_does_not_seed_again() {
     let data = again.query("{ regions { totalCount } municipalities { totalCount } roles { totalCount } }").await;
     assert_eq!(data["regions"]["totalCount"], 42);
     assert_eq!(data["municipalities"]["totalCount"], 342);
-    assert_eq!(data["roles"]["totalCount"], 13);
+    assert_eq!(data["roles"]["totalCount"], 14);
 }
 
 #[tokio::test]

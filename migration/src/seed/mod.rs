@@ -9,11 +9,11 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use entity::enums::{Instrument, RoleKind, Scale};
+use entity::enums::{Instrument, Participation, RoleKind, Scale};
 use entity::*;
 use sea_orm_migration::sea_orm::{
-    ActiveEnum, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    TransactionTrait,
+    ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, TransactionTrait,
 };
 use serde::Deserialize;
 
@@ -101,6 +101,12 @@ struct CooperationFact {
     municipalities: Vec<String>,
     #[serde(default)]
     regions: Vec<String>,
+    /// The cooperation this one is part of (a sub-region of a purchasing region).
+    parent: Option<String>,
+    /// Members (of `municipalities`) that take part in only some tasks, and which.
+    #[serde(default)]
+    partial_members: Vec<String>,
+    partial_note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -109,6 +115,7 @@ struct RoleFact {
     kind: String,
     holder_municipality: Option<String>,
     holder_region: Option<String>,
+    holder_cooperation: Option<String>,
     cooperation: Option<String>,
     care_form: Option<String>,
     provider: Option<String>,
@@ -269,14 +276,28 @@ pub async fn seed_before(db: &DatabaseConnection, cut: Option<NaiveDate>) -> Res
         .await?;
     }
     let cooperation_ids = codes::<cooperation::Entity, _>(&txn, cooperation::Column::Code).await?;
+    for c in &facts.cooperations {
+        if let Some(parent) = &c.parent {
+            cooperation::Entity::update_many()
+                .col_expr(cooperation::Column::ParentCooperationId, id_of(&cooperation_ids, parent)?.into())
+                .filter(cooperation::Column::Id.eq(id_of(&cooperation_ids, &c.code)?))
+                .exec(&txn)
+                .await?;
+        }
+        if let Some(code) = c.partial_members.iter().find(|code| !c.municipalities.contains(code)) {
+            return Err(invalid(format!("{}: partial member {code} is not a member", c.code)));
+        }
+    }
     let mut members = Vec::new();
     for c in &facts.cooperations {
         let source = sources.cite(&c.source, &[&c.derivation])?;
         let cooperation_id = id_of(&cooperation_ids, &c.code)?;
-        let member = |municipality_id, region_id, dates: FactDates| cooperation_member::ActiveModel {
+        let member = |municipality_id, region_id, dates: FactDates, partial: bool| cooperation_member::ActiveModel {
             cooperation_id: Set(cooperation_id),
             municipality_id: Set(municipality_id),
             region_id: Set(region_id),
+            participation: Set(if partial { Participation::Partial } else { Participation::Full }),
+            participation_note: Set(if partial { c.partial_note.clone() } else { None }),
             valid_from: Set(Some(dates.valid_from)),
             valid_from_is_lower_bound: Set(dates.valid_from_is_lower_bound),
             valid_to: Set(dates.valid_to),
@@ -294,11 +315,12 @@ pub async fn seed_before(db: &DatabaseConnection, cut: Option<NaiveDate>) -> Res
                 None => return Err(invalid(format!("unknown code {code}"))),
             };
             if let Some(dates) = c.dates.within(lifetime) {
-                members.push(member(Some(id_of(&municipality_ids, code)?), None, dates));
+                let partial = c.partial_members.contains(code);
+                members.push(member(Some(id_of(&municipality_ids, code)?), None, dates, partial));
             }
         }
         for code in &c.regions {
-            members.push(member(None, Some(id_of(&region_ids, code)?), c.dates));
+            members.push(member(None, Some(id_of(&region_ids, code)?), c.dates, false));
         }
     }
     cooperation_member::Entity::insert_many(members).exec(&txn).await?;
@@ -309,6 +331,7 @@ pub async fn seed_before(db: &DatabaseConnection, cut: Option<NaiveDate>) -> Res
             kind: Set(parse_enum::<RoleKind>(&r.kind)?),
             holder_municipality_id: Set(lookup(&municipality_ids, &r.holder_municipality)?),
             holder_region_id: Set(lookup(&region_ids, &r.holder_region)?),
+            holder_cooperation_id: Set(lookup(&cooperation_ids, &r.holder_cooperation)?),
             region_id: Set(None),
             cooperation_id: Set(lookup(&cooperation_ids, &r.cooperation)?),
             care_form_id: Set(lookup(&care_form_ids, &r.care_form)?),

@@ -2,9 +2,12 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::NaiveDate;
 use entity::cooperation;
 
-use super::{FromRow, Instrument, Municipality, Region, Role, Scale, global_id, load_list, load_value};
+use super::membership::CooperationMembership;
+use super::{FromRow, Instrument, Municipality, Region, Role, Scale, global_id, load, load_list, load_value};
 use crate::graphql::context;
-use crate::graphql::loaders::{CooperationMembersOf, CooperationRoles};
+use crate::graphql::loaders::{
+    CooperationById, CooperationMembersOf, CooperationParts, CooperationRoles, CooperationRolesHeld,
+};
 use crate::graphql::scalars::Date;
 use crate::registry::{CooperationMembers, ObjectType};
 
@@ -73,6 +76,35 @@ impl Cooperation {
         let as_of = context::as_of(ctx, as_of, self.as_of)?;
         let members = self.members(ctx, as_of).await?.municipalities;
         Ok(members.into_iter().map(|row| Municipality::from_row(row, as_of)).collect())
+    }
+    /// Every membership on `asOf`, with how much of the cooperation's work each member takes
+    /// part in (Landgraaf, Heerlen and Voerendaal take part in Jeugdhulp Zuid-Limburg only partly).
+    #[graphql(
+        complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::MUNICIPALITIES_PER_COOPERATION + crate::registry::bounds::REGIONS)"
+    )]
+    async fn memberships(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<CooperationMembership>> {
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
+        let links = self.members(ctx, as_of).await?.links;
+        Ok(links.into_iter().map(|row| CooperationMembership { row, as_of }).collect())
+    }
+    /// The cooperation this one is part of: a sub-region's purchasing region; null for none.
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Cooperation>> {
+        let Some(id) = self.row.parent_cooperation_id else { return Ok(None) };
+        load(ctx, CooperationById(id), self.as_of).await
+    }
+    /// The cooperations that are part of this one on `asOf` (a purchasing region's sub-regions).
+    #[graphql(
+        complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::COOPERATIONS_PER_MEMBER)"
+    )]
+    async fn parts(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Cooperation>> {
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
+        load_list(ctx, CooperationParts(self.row.id, as_of), as_of).await
+    }
+    /// Roles the cooperation itself holds (21 voor de Jeugd commissions the Regional Expert Team).
+    #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::ROLES_PER_OBJECT)")]
+    async fn roles_held(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Role>> {
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
+        load_list(ctx, CooperationRolesHeld(self.row.id, as_of), as_of).await
     }
     /// Member regions on `asOf`.
     #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::REGIONS)")]

@@ -8,6 +8,7 @@ mod care_form;
 mod contract;
 mod cooperation;
 mod history;
+mod membership;
 mod municipality;
 mod provider;
 mod province;
@@ -202,9 +203,11 @@ impl Node {
     }
 }
 
-/// Who holds a role: a municipality, or a whole region (e.g. an account-holding region).
+/// Who holds a role: a municipality, a whole region (e.g. an account-holding region), or a
+/// cooperation (e.g. one that commissions a service for its members together).
 #[derive(Union)]
 pub enum RoleHolder {
     Municipality(Municipality),
     Region(Region),
+    Cooperation(Cooperation),
 }

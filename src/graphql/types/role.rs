@@ -29,10 +29,11 @@ impl Role {
     /// Who holds the role.
     async fn holder(&self, ctx: &Context<'_>) -> Result<Option<RoleHolder>> {
         let (row, as_of) = (&self.row, self.as_of);
-        Ok(match (row.holder_municipality_id, row.holder_region_id) {
-            (Some(id), _) => load(ctx, MunicipalityById(id), as_of).await?.map(RoleHolder::Municipality),
-            (None, Some(id)) => load(ctx, RegionById(id), as_of).await?.map(RoleHolder::Region),
-            (None, None) => None,
+        Ok(match (row.holder_municipality_id, row.holder_region_id, row.holder_cooperation_id) {
+            (Some(id), _, _) => load(ctx, MunicipalityById(id), as_of).await?.map(RoleHolder::Municipality),
+            (None, Some(id), _) => load(ctx, RegionById(id), as_of).await?.map(RoleHolder::Region),
+            (None, None, Some(id)) => load(ctx, CooperationById(id), as_of).await?.map(RoleHolder::Cooperation),
+            (None, None, None) => None,
         })
     }
     /// The region the role is for, if it is for a whole region.

@@ -32,7 +32,7 @@ pub struct CooperationFilter {
 #[derive(Debug, Clone, Default)]
 pub struct RoleFilter {
     pub kind: Option<RoleKind>,
-    /// A municipality (`GM…`) or region (`JZ…`) code.
+    /// A municipality (`GM…`), region (`JZ…`) or cooperation code.
     pub holder_code: Option<String>,
     pub region_code: Option<String>,
     pub cooperation_code: Option<String>,
@@ -156,10 +156,12 @@ impl Registry {
         if let Some(code) = &filter.holder_code {
             let municipality_ids = self.ids_of::<municipality::Model>(code).await?;
             let region_ids = self.ids_of::<region::Model>(code).await?;
+            let cooperation_ids = self.ids_of::<cooperation::Model>(code).await?;
             select = select.filter(
                 Condition::any()
                     .add(role::Column::HolderMunicipalityId.is_in(municipality_ids))
-                    .add(role::Column::HolderRegionId.is_in(region_ids)),
+                    .add(role::Column::HolderRegionId.is_in(region_ids))
+                    .add(role::Column::HolderCooperationId.is_in(cooperation_ids)),
             );
         }
         if let Some(code) = &filter.region_code {

@@ -21,6 +21,8 @@ use crate::registry::{Registry, RegistryError};
 pub struct CooperationMembers {
     pub municipalities: Vec<municipality::Model>,
     pub regions: Vec<region::Model>,
+    /// The membership rows of both, with how much each member takes part in.
+    pub links: Vec<cooperation_member::Model>,
 }
 
 fn valid<M: Dated>(row: &M, date: NaiveDate) -> bool {
@@ -217,12 +219,31 @@ impl Registry {
             links.iter().filter_map(|l| Some((l.0, l.2?))).collect::<Vec<_>>(),
             date,
         );
+        let exists = |link: &cooperation_member::Model| match (link.municipality_id, link.region_id) {
+            (Some(m), _) => snapshot.municipalities.get(m).is_some_and(|row| valid(row, date)),
+            (None, Some(r)) => snapshot.regions.get(r).is_some_and(|row| valid(row, date)),
+            (None, None) => false,
+        };
         Ok(cooperation_ids
             .iter()
             .map(|id| {
+                let mut links: Vec<cooperation_member::Model> = snapshot
+                    .cooperation_members
+                    .iter()
+                    .filter(|l| l.cooperation_id == *id && valid(*l, date) && exists(l))
+                    .cloned()
+                    .collect();
+                // Municipalities, then regions, each in code order.
+                links.sort_by_key(|l| {
+                    (
+                        l.region_id.and_then(|r| snapshot.regions.rank(r)),
+                        l.municipality_id.and_then(|m| snapshot.municipalities.rank(m)),
+                    )
+                });
                 let members = CooperationMembers {
                     municipalities: municipalities.remove(id).unwrap_or_default(),
                     regions: regions.remove(id).unwrap_or_default(),
+                    links,
                 };
                 (*id, members)
             })
@@ -282,6 +303,7 @@ impl Registry {
                 role::Column::ProviderId => role.provider_id,
                 role::Column::RegionId => role.region_id,
                 role::Column::HolderRegionId => role.holder_region_id,
+                role::Column::HolderCooperationId => role.holder_cooperation_id,
                 _ => None,
             };
             if let Some(owner) = owner.filter(|o| wanted.contains(o)) {
@@ -349,6 +371,23 @@ impl Registry {
         let wanted: HashSet<i32> = contract_ids.iter().copied().collect();
         let links: Vec<_> = snapshot.contract_providers.iter().filter(|(c, _)| wanted.contains(c)).copied().collect();
         Ok(linked(&snapshot, links, crate::registry::today()))
+    }
+
+    /// The parts (sub-regions) of each cooperation valid on `date`, in code order.
+    pub async fn parts_of_cooperations(
+        &self,
+        cooperation_ids: &[i32],
+        date: NaiveDate,
+    ) -> Result<HashMap<i32, Vec<cooperation::Model>>, RegistryError> {
+        let snapshot = self.snapshot().await?;
+        let wanted: HashSet<i32> = cooperation_ids.iter().copied().collect();
+        let links: Vec<(i32, i32)> = snapshot
+            .cooperations
+            .rows
+            .iter()
+            .filter_map(|c| c.parent_cooperation_id.filter(|p| wanted.contains(p)).map(|p| (p, c.id)))
+            .collect();
+        Ok(linked(&snapshot, links, date))
     }
 
     /// Rows by primary key, whatever their validity: the caller already

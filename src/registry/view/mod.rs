@@ -227,7 +227,7 @@ impl Published for cooperation::Model {
 struct RoleView<'a> {
     code: &'a str,
     kind: String,
-    /// A municipality or region code.
+    /// A municipality, region or cooperation code.
     holder: Option<String>,
     region: Option<String>,
     cooperation: Option<String>,
@@ -243,9 +243,10 @@ struct RoleView<'a> {
 #[async_trait::async_trait]
 impl Published for role::Model {
     async fn view(&self, txn: &DatabaseTransaction) -> Result<Value, DbErr> {
-        let holder = match self.holder_municipality_id {
-            Some(id) => code::<municipality::Model>(txn, Some(id)).await?,
-            None => code::<region::Model>(txn, self.holder_region_id).await?,
+        let holder = match (self.holder_municipality_id, self.holder_region_id) {
+            (Some(id), _) => code::<municipality::Model>(txn, Some(id)).await?,
+            (None, Some(id)) => code::<region::Model>(txn, Some(id)).await?,
+            (None, None) => code::<cooperation::Model>(txn, self.holder_cooperation_id).await?,
         };
         to_value(RoleView {
             code: &self.code,
