@@ -40,3 +40,18 @@ pub fn nullable_eq<C: ColumnTrait>(column: C, value: Option<i32>) -> Condition {
         None => Condition::all().add(column.is_null()),
     }
 }
+
+/// The start a write records: the one given ("since"), or where none is
+/// given, the day it is entered ("at least since": the registry cannot vouch
+/// for earlier), kept before an end that is given. Returns the date and
+/// whether it is only a lower bound.
+pub fn recorded_start(valid_from: Option<NaiveDate>, valid_to: Option<NaiveDate>) -> (NaiveDate, bool) {
+    match valid_from {
+        Some(from) => (from, false),
+        None => {
+            let today = super::today();
+            let before_end = valid_to.and_then(|to| to.pred_opt()).filter(|last| *last < today);
+            (before_end.unwrap_or(today), true)
+        }
+    }
+}

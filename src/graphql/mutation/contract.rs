@@ -20,6 +20,8 @@ pub struct FrameworkContractCreateInput {
     pub contracting_authority_code: Option<String>,
     /// The awarding body's name, if it is not a municipality (e.g. VNG).
     pub contracting_authority_name: Option<String>,
+    /// Start of the term; when not given, the day it is entered (or the day before `validTo`,
+    /// if earlier), recorded as "at least since" (`validFromIsLowerBound`).
     pub valid_from: Option<Date>,
     pub valid_to: Option<Date>,
     #[graphql(default)]

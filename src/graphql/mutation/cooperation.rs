@@ -18,6 +18,8 @@ pub struct CooperationCreateInput {
     pub scale: Scale,
     pub instrument: Option<Instrument>,
     pub description: Option<String>,
+    /// The day it began; when not given, the day it is entered, recorded as "at least since"
+    /// (`validFromIsLowerBound`).
     pub valid_from: Option<Date>,
     #[graphql(default)]
     pub municipality_codes: Vec<String>,

@@ -15,6 +15,7 @@ use crate::registry::bounds::PROVIDERS_PER_CONTRACT;
 use crate::registry::error::WriteError;
 use crate::registry::policy::Target;
 use crate::registry::validate::{Checks, MAX_NAME, MAX_TEXT};
+use crate::registry::validity::recorded_start;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FrameworkContractCreate {
@@ -110,6 +111,7 @@ impl Command for FrameworkContractCreate {
 
     async fn apply(&self, w: &WriteTxn, (authority, links): Self::Loaded) -> Result<Self::Object, WriteError> {
         w.ensure_code_free::<framework_contract::Model>(&self.code).await?;
+        let (valid_from, lower_bound) = recorded_start(self.valid_from, self.valid_to);
         let created = w
             .insert(framework_contract::ActiveModel {
                 code: Set(self.code.clone()),
@@ -118,7 +120,8 @@ impl Command for FrameworkContractCreate {
                 contracting_authority_municipality_id: Set(authority),
                 contracting_authority_name: Set(self.contracting_authority_name.clone()),
                 note: Set(self.note.clone()),
-                valid_from: Set(self.valid_from),
+                valid_from: Set(Some(valid_from)),
+                valid_from_is_lower_bound: Set(lower_bound),
                 valid_to: Set(self.valid_to),
                 source: Set(w.source()),
                 version: Set(1),

@@ -17,7 +17,7 @@ use crate::registry::error::WriteError;
 use crate::registry::policy::Target;
 use crate::registry::valid_on;
 use crate::registry::validate::{Checks, MAX_NAME, MAX_TEXT};
-use crate::registry::validity::overlaps;
+use crate::registry::validity::{overlaps, recorded_start};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CooperationCreate {
@@ -86,6 +86,7 @@ impl Command for CooperationCreate {
 
     async fn apply(&self, w: &WriteTxn, members: Members) -> Result<cooperation::Model, WriteError> {
         w.ensure_code_free::<cooperation::Model>(&self.code).await?;
+        let (valid_from, lower_bound) = recorded_start(self.valid_from, None);
         let created = w
             .insert(cooperation::ActiveModel {
                 code: Set(self.code.clone()),
@@ -93,15 +94,16 @@ impl Command for CooperationCreate {
                 scale: Set(self.scale),
                 instrument: Set(self.instrument),
                 description: Set(self.description.clone()),
-                valid_from: Set(self.valid_from),
+                valid_from: Set(Some(valid_from)),
+                valid_from_is_lower_bound: Set(lower_bound),
                 valid_to: Set(None),
                 source: Set(w.source()),
                 version: Set(1),
                 ..Default::default()
             })
             .await?;
-        add_members(w, created.id, &members, self.valid_from).await?;
-        members.ensure_within_bounds(w, created.id, self.valid_from).await?;
+        add_members(w, created.id, &members, Some(valid_from)).await?;
+        members.ensure_within_bounds(w, created.id, Some(valid_from)).await?;
         w.record(None, &created).await?;
         Ok(created)
     }
