@@ -80,3 +80,40 @@ pub enum Participation {
     #[sea_orm(string_value = "PARTIAL")]
     Partial,
 }
+
+/// Which part of the commissioning of a care form an arrangement is about
+/// (Samen voor Jeugd regiovisie, annex B: beleid, inkoop, leveranciersmanagement).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum ArrangementFunction {
+    /// beleid
+    #[sea_orm(string_value = "POLICY")]
+    Policy,
+    /// inkoop
+    #[sea_orm(string_value = "PURCHASING")]
+    Purchasing,
+    /// leveranciersmanagement, contractmanagement
+    #[sea_orm(string_value = "SUPPLIER_MANAGEMENT")]
+    SupplierManagement,
+}
+
+/// The scale at which a care form's policy, purchasing or supplier management
+/// is organised. Kept apart from `Scale` (of cooperations and contracts),
+/// because an arrangement can also be local, and because its words are those
+/// of the document that records it (see the GraphQL enum for each meaning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ArrangementScale {
+    #[sea_orm(string_value = "LOCAL")]
+    Local,
+    #[sea_orm(string_value = "SUBREGIONAL")]
+    Subregional,
+    #[sea_orm(string_value = "REGIONAL")]
+    Regional,
+    #[sea_orm(string_value = "BIREGIONAL")]
+    Biregional,
+    #[sea_orm(string_value = "SUPRAREGIONAL")]
+    Supraregional,
+    #[sea_orm(string_value = "NATIONAL")]
+    National,
+}

@@ -7,6 +7,7 @@
 //! source vouches for.
 
 pub mod audit_log;
+pub mod care_arrangement;
 pub mod care_form;
 pub mod change_event;
 pub mod contract_care_form;

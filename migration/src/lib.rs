@@ -7,6 +7,7 @@ mod m20251123_000002_audit;
 mod m20251123_000003_change_feed;
 mod m20251125_000004_persisted_query;
 mod m20251206_000005_history;
+mod m20251207_000006_care_arrangement;
 mod m20251207_000007_source_layer;
 pub mod seed;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251123_000003_change_feed::Migration),
             Box::new(m20251125_000004_persisted_query::Migration),
             Box::new(m20251206_000005_history::Migration),
+            Box::new(m20251207_000006_care_arrangement::Migration),
             Box::new(m20251207_000007_source_layer::Migration),
         ]
     }

@@ -17,10 +17,23 @@ pub(crate) struct TableSpec {
 }
 
 pub(crate) async fn create(manager: &SchemaManager<'_>, spec: TableSpec) -> Result<(), DbErr> {
+    create_checked(manager, spec, Vec::new()).await
+}
+
+/// [`create`] with table constraints: SQLite cannot add a CHECK to a table
+/// after it is created, so they come with the table.
+pub(crate) async fn create_checked(
+    manager: &SchemaManager<'_>,
+    spec: TableSpec,
+    checks: Vec<Check>,
+) -> Result<(), DbErr> {
     let mut table = Table::create();
     table.table(Alias::new(spec.name)).if_not_exists().col(pk_auto(Alias::new("id")));
     for mut column in spec.columns {
         table.col(&mut column);
+    }
+    for check in checks {
+        table.check(check);
     }
     for (column, target) in &spec.references {
         table.foreign_key(

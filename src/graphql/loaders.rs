@@ -79,6 +79,36 @@ macro_rules! by_id {
     };
 }
 
+/// Care-form arrangements of an owner on a date: `Key(owner id, asOf, care form code)`, all
+/// care forms when the code is `None`. Keys are grouped by date and code, one batch each.
+macro_rules! arrangements_relation {
+    ($(#[$doc:meta])* $key:ident, $method:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $key(pub i32, pub NaiveDate, pub Option<Arc<str>>);
+
+        impl Loader<$key> for RegistryLoader {
+            type Value = Vec<care_arrangement::Model>;
+            type Error = LoadError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, LoadError> {
+                let mut grouped: BTreeMap<(NaiveDate, Option<Arc<str>>), Vec<i32>> = BTreeMap::new();
+                for key in keys {
+                    grouped.entry((key.1, key.2.clone())).or_default().push(key.0);
+                }
+                let mut loaded = HashMap::new();
+                for ((date, care_form), ids) in grouped {
+                    let rows = self.registry.$method(&ids, date, care_form.as_deref()).await.map_err(Arc::new)?;
+                    for (id, value) in rows {
+                        loaded.insert($key(id, date, care_form.clone()), value);
+                    }
+                }
+                Ok(loaded)
+            }
+        }
+    };
+}
+
 by_id!(LandsdeelById, landsdeel);
 by_id!(ProvinceById, province);
 by_id!(RegionById, region);
@@ -86,6 +116,7 @@ by_id!(MunicipalityById, municipality);
 by_id!(CooperationById, cooperation);
 by_id!(CareFormById, care_form);
 by_id!(ProviderById, provider);
+by_id!(ContractById, framework_contract);
 
 /// Relations without a date: contract links (the date is the contract's) and
 /// the history lists, which span every date.
@@ -140,3 +171,10 @@ dated_relation!(RegionContracts => Vec<framework_contract::Model>, |r, ids, date
 dated_relation!(
     CareFormContracts => Vec<framework_contract::Model>, |r, ids, date| r.contracts_of_care_forms(ids, date));
 dated_relation!(ContractParties => Vec<region::Model>, |r, ids, date| r.parties_of_contracts(ids, date));
+
+arrangements_relation!(
+    /// Arrangements recorded for a region or for one of its cooperations.
+    RegionArrangements, arrangements_of_regions);
+arrangements_relation!(CooperationArrangements, arrangements_of_cooperations);
+dated_relation!(
+    CareFormArrangements => Vec<care_arrangement::Model>, |r, ids, date| r.arrangements_of_care_forms(ids, date));

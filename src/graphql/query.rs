@@ -154,6 +154,24 @@ impl QueryRoot {
         Ok(registry(ctx).care_forms().await?.into_iter().map(|row| CareForm::from_row(row, as_of)).collect())
     }
 
+    /// For care form `careFormCode` in municipality `municipalityCode` on `asOf`: at which scale
+    /// its policy, purchasing and supplier management are organised, by whom, under which
+    /// contract and with which account holder, from the arrangements recorded for the
+    /// municipality's region and its cooperations. Where the registry has none it says so
+    /// (`hasData`, `message`) and lists nothing. A code that names no care form, or no
+    /// municipality existing on `asOf`, is a `BAD_USER_INPUT` error (with `extensions.argument`)
+    /// and the field is null.
+    async fn care_for(
+        &self,
+        ctx: &Context<'_>,
+        municipality_code: String,
+        care_form_code: String,
+        as_of: Option<Date>,
+    ) -> Result<Option<CareAnswer>> {
+        let as_of = or_today(ctx, as_of)?;
+        Ok(Some(CareAnswer(registry(ctx).care_answer(&municipality_code, &care_form_code, as_of).await?)))
+    }
+
     /// A province (provincie) by CBS code, e.g. `PV30`.
     async fn province(&self, ctx: &Context<'_>, code: String) -> Result<Option<Province>> {
         Ok(Province::find(registry(ctx), &code).await?)

@@ -5,7 +5,7 @@
 //! cooperations and roles include its municipalities' and cooperations'): a
 //! bound that the data can exceed would make the estimate a lie. Each is the largest count in the national data with room to spare
 //! (2025: at most 21 municipalities per region, 6 regions and 21
-//! municipalities per cooperation, 16 care forms in all).
+//! municipalities per cooperation, 18 care forms in all).
 
 /// Member municipalities of a region on one date.
 pub const MUNICIPALITIES_PER_REGION: usize = 40;
@@ -33,3 +33,11 @@ pub const PERIODS_PER_OBJECT: usize = 50;
 /// Lineage links of one municipality, either way (2015-2025: at most 5
 /// predecessors, Hoeksche Waard; at most 4 successors, Haaren).
 pub const LINEAGE_PER_MUNICIPALITY: usize = 20;
+/// Care-form arrangements of one region (recorded for it or for one of its
+/// cooperations), one cooperation or one care form, on one date (with the
+/// seed: 54 for Zuidoost-Brabant, 21 for Samen voor Jeugd, at most 4 for one
+/// care form). There are no mutations for arrangements: only the seed adds
+/// them, so no request can take a list past this bound, and a test checks
+/// that the seed stays within it. A seed with arrangements for many more
+/// regions must raise it (a care form's list spans every region).
+pub const ARRANGEMENTS_PER_OBJECT: usize = 100;

@@ -26,8 +26,8 @@ pub use error::{RegistryError, UserError, UserErrorCode, WriteError};
 pub use feed::ChangeFilter;
 pub use live::{LiveChange, OTHER_INSTANCES_POLL};
 pub use read::{
-    AuditFilter, ContractFilter, CooperationFilter, CooperationMembers, Keyed, MunicipalityFilter, NamePeriod, Page,
-    PageRequest, ProviderFilter, RegionFilter, RoleFilter, name_on,
+    AuditFilter, CareAnswer, ContractFilter, CooperationFilter, CooperationMembers, Keyed, MunicipalityFilter,
+    NamePeriod, Page, PageRequest, ProviderFilter, RegionFilter, RoleFilter, name_on,
 };
 pub use record::Coded;
 pub use validity::valid_on;

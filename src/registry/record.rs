@@ -99,4 +99,4 @@ coded!(
     role => Role, "role", dated;
     framework_contract => FrameworkContract, "framework contract", dated;
 );
-dated!(region, municipality, membership, cooperation, cooperation_member, role, framework_contract);
+dated!(region, municipality, membership, cooperation, cooperation_member, role, framework_contract, care_arrangement);

@@ -3,6 +3,7 @@
 //! service on a copy of it, SQLite by default, PostgreSQL when
 //! `JEUGDREGIO_TEST_DATABASE_URL` names a server.
 
+mod arrangements;
 mod auth;
 mod cli;
 mod helpers;

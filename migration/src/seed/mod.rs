@@ -1,7 +1,9 @@
 //! The national seed: the CBS regional classification of every year since
 //! 2015 (regions, municipalities, provinces, landsdelen, memberships, names
-//! and lineage; `classification.rs`) and the cooperations, roles, care forms,
-//! providers and framework contracts stated in public source documents.
+//! and lineage; `classification.rs`), the cooperations, roles, care forms,
+//! providers and framework contracts stated in public source documents, and
+//! the care-form arrangements of annex B of the Samen voor Jeugd regiovisie
+//! (`arrangements.rs`).
 //!
 //! The seed files are compiled into the binary so `serve` works from any
 //! directory. Seeding runs in one transaction and only on an empty registry.
@@ -17,6 +19,7 @@ use sea_orm_migration::sea_orm::{
 };
 use serde::Deserialize;
 
+mod arrangements;
 pub mod cbs_files;
 mod classification;
 
@@ -75,6 +78,7 @@ struct CareFormFact {
     name: String,
     name_en: String,
     source: String,
+    derivation: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -231,7 +235,7 @@ pub async fn seed_before(db: &DatabaseConnection, cut: Option<NaiveDate>) -> Res
     let mut care_forms = Vec::new();
     for c in facts.care_forms {
         care_forms.push(care_form::ActiveModel {
-            source: Set(sources.cite(&c.source, &[])?),
+            source: Set(sources.cite(&c.source, &[&c.derivation])?),
             code: Set(c.code),
             name: Set(c.name),
             name_en: Set(c.name_en),
@@ -391,6 +395,15 @@ pub async fn seed_before(db: &DatabaseConnection, cut: Option<NaiveDate>) -> Res
     }
     contract_party::Entity::insert_many(parties).exec(&txn).await?;
     contract_care_form::Entity::insert_many(contract_care_forms).exec(&txn).await?;
+
+    let ids = arrangements::Ids {
+        regions: &region_ids,
+        municipalities: &municipality_ids,
+        cooperations: &cooperation_ids,
+        care_forms: &care_form_ids,
+        contracts: &contract_ids,
+    };
+    arrangements::seed(&txn, &sources, &ids).await?;
 
     txn.commit().await?;
     Ok(true)

@@ -2,9 +2,9 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::NaiveDate;
 use entity::care_form;
 
-use super::{FrameworkContract, Role, global_id, load_list};
+use super::{CareArrangement, FrameworkContract, Role, global_id, load_list};
 use crate::graphql::context;
-use crate::graphql::loaders::{CareFormContracts, CareFormRoles};
+use crate::graphql::loaders::{CareFormArrangements, CareFormContracts, CareFormRoles};
 use crate::graphql::scalars::Date;
 use crate::registry::ObjectType;
 
@@ -53,5 +53,14 @@ impl CareForm {
     async fn framework_contracts(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<FrameworkContract>> {
         let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, CareFormContracts(self.row.id, as_of), as_of).await
+    }
+    /// Where and by whom this care form's policy, purchasing and supplier management are organised,
+    /// for every region and cooperation the registry has arrangements for, valid on `asOf`.
+    #[graphql(
+        complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::ARRANGEMENTS_PER_OBJECT)"
+    )]
+    async fn arrangements(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<CareArrangement>> {
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
+        load_list(ctx, CareFormArrangements(self.row.id, as_of), as_of).await
     }
 }

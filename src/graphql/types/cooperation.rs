@@ -3,10 +3,13 @@ use chrono::NaiveDate;
 use entity::cooperation;
 
 use super::membership::CooperationMembership;
-use super::{FromRow, Instrument, Municipality, Region, Role, Scale, global_id, load, load_list, load_value};
+use super::{
+    CareArrangement, FromRow, Instrument, Municipality, Region, Role, Scale, global_id, load, load_list, load_value,
+};
 use crate::graphql::context;
 use crate::graphql::loaders::{
-    CooperationById, CooperationMembersOf, CooperationParts, CooperationRoles, CooperationRolesHeld,
+    CooperationArrangements, CooperationById, CooperationMembersOf, CooperationParts, CooperationRoles,
+    CooperationRolesHeld,
 };
 use crate::graphql::scalars::Date;
 use crate::registry::{CooperationMembers, ObjectType};
@@ -118,5 +121,22 @@ impl Cooperation {
     async fn roles(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<Role>> {
         let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, CooperationRoles(self.row.id, as_of), as_of).await
+    }
+    /// Care-form arrangements recorded for this cooperation on `asOf` (e.g. what Samen voor Jeugd
+    /// organises as a purchasing region).
+    #[graphql(
+        complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::ARRANGEMENTS_PER_OBJECT)"
+    )]
+    async fn care_arrangements(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+        #[graphql(
+            desc = "Only the arrangements for this care form (code, e.g. `VEILIG-THUIS`); a code that names no care form gives an empty list."
+        )]
+        care_form_code: Option<String>,
+    ) -> Result<Vec<CareArrangement>> {
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
+        load_list(ctx, CooperationArrangements(self.row.id, as_of, care_form_code.map(Into::into)), as_of).await
     }
 }

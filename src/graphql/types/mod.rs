@@ -3,6 +3,7 @@
 //! through DataLoaders. This module holds what they share: the `Node`
 //! interface, the `RoleHolder` union, the enums, global ids and loading.
 
+mod arrangement;
 mod audit;
 mod care_form;
 mod contract;
@@ -24,6 +25,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 
+pub use arrangement::{CareAnswer, CareArrangement};
 pub use audit::AuditRecord;
 pub use care_form::CareForm;
 pub use contract::FrameworkContract;
@@ -65,6 +67,7 @@ from_row!(
     CareForm => care_form,
     Provider => provider,
     FrameworkContract => framework_contract,
+    CareArrangement => care_arrangement,
 );
 
 /// The object of type `T` with `code`, if it is valid on `as_of` (objects

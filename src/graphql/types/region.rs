@@ -3,9 +3,11 @@ use chrono::NaiveDate;
 use entity::region;
 
 use super::history::NamePeriodObject;
-use super::{Cooperation, FrameworkContract, Municipality, Role, global_id, load_list, load_value};
+use super::{CareArrangement, Cooperation, FrameworkContract, Municipality, Role, global_id, load_list, load_value};
 use crate::graphql::context;
-use crate::graphql::loaders::{RegionContracts, RegionCooperations, RegionMunicipalities, RegionNames, RegionRoles};
+use crate::graphql::loaders::{
+    RegionArrangements, RegionContracts, RegionCooperations, RegionMunicipalities, RegionNames, RegionRoles,
+};
 use crate::graphql::scalars::Date;
 use crate::registry::ObjectType;
 
@@ -95,5 +97,23 @@ impl Region {
     async fn framework_contracts(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<FrameworkContract>> {
         let as_of = context::as_of(ctx, as_of, self.as_of)?;
         load_list(ctx, RegionContracts(self.row.id, as_of), as_of).await
+    }
+    /// Care-form arrangements that concern the region on `asOf`: recorded for the region, or for a
+    /// cooperation it takes part in (each arrangement's `region` or `cooperation` says which).
+    /// Empty for a region the registry has no arrangements for: that is not knowing, not "none".
+    #[graphql(
+        complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::ARRANGEMENTS_PER_OBJECT)"
+    )]
+    async fn care_arrangements(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+        #[graphql(
+            desc = "Only the arrangements for this care form (code, e.g. `VEILIG-THUIS`); a code that names no care form gives an empty list."
+        )]
+        care_form_code: Option<String>,
+    ) -> Result<Vec<CareArrangement>> {
+        let as_of = context::as_of(ctx, as_of, self.as_of)?;
+        load_list(ctx, RegionArrangements(self.row.id, as_of, care_form_code.map(Into::into)), as_of).await
     }
 }

@@ -91,6 +91,16 @@ impl History {
             predecessors: grouped(lineage, |l| l.successor_id, |l| (l.effective_date, l.kind_rank())),
         }
     }
+
+    /// A municipality's name on `date`, for messages.
+    pub fn municipality_name<'a>(&'a self, id: i32, date: NaiveDate, fallback: &'a str) -> &'a str {
+        self.municipality_names.get(&id).map_or(fallback, |names| name_on(names, date, fallback))
+    }
+
+    /// A region's name on `date`, for messages.
+    pub fn region_name<'a>(&'a self, id: i32, date: NaiveDate, fallback: &'a str) -> &'a str {
+        self.region_names.get(&id).map_or(fallback, |names| name_on(names, date, fallback))
+    }
 }
 
 /// Orders lineage links: the main successor first, then larger parts.

@@ -1,8 +1,11 @@
 //! Read side of the registry, split by job: single lookups by code
 //! (`lookups.rs`), filtered pages (`filters.rs`), and the batch relation
 //! queries the GraphQL DataLoaders call (`relations.rs`), which run a fixed
-//! number of statements however many ids they are given; and the audit log.
+//! number of statements however many ids they are given; the care-form
+//! arrangements and the portal's question about them (`arrangements.rs`);
+//! and the audit log.
 
+mod arrangements;
 mod audit;
 mod filters;
 mod history;
@@ -16,6 +19,7 @@ use entity::*;
 use sea_orm::ColumnTrait;
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
+pub use arrangements::CareAnswer;
 pub use audit::AuditFilter;
 pub use filters::*;
 pub use history::{NamePeriod, name_on};
@@ -73,7 +77,8 @@ keyed!(
     care_form,
     provider,
     role,
-    framework_contract
+    framework_contract,
+    care_arrangement
 );
 
 async fn page<E>(

@@ -78,7 +78,7 @@ impl Snapshot {
 
     /// Cooperation ids per region: with the region as a member, or with a
     /// member municipality that is in the region on that date.
-    fn cooperation_ids_of_regions(&self, region_ids: &[i32], date: NaiveDate) -> HashMap<i32, HashSet<i32>> {
+    pub(super) fn cooperation_ids_of_regions(&self, region_ids: &[i32], date: NaiveDate) -> HashMap<i32, HashSet<i32>> {
         let wanted: HashSet<i32> = region_ids.iter().copied().collect();
         let region_of: HashMap<i32, i32> = self.memberships_on(date).filter(|(_, r)| wanted.contains(r)).collect();
         let mut result: HashMap<i32, HashSet<i32>> = HashMap::new();
@@ -97,7 +97,7 @@ impl Snapshot {
 
     /// Cooperation ids per municipality: with the municipality as a member, or
     /// with its region as a member.
-    fn cooperation_ids_of_municipalities(
+    pub(super) fn cooperation_ids_of_municipalities(
         &self,
         municipality_ids: &[i32],
         date: NaiveDate,

@@ -75,6 +75,8 @@ pub struct Snapshot {
     pub contract_care_forms: Vec<(i32, i32)>,
     /// `(contract, provider)`.
     pub contract_providers: Vec<(i32, i32)>,
+    /// Care-form arrangements, ordered by code.
+    pub care_arrangements: Table<care_arrangement::Model>,
     /// Names over time and lineage.
     pub history: History,
 }
@@ -108,7 +110,8 @@ in_snapshot!(
     cooperation => cooperations, dated;
     care_form => care_forms, always;
     provider => providers, always;
-    framework_contract => contracts, dated
+    framework_contract => contracts, dated;
+    care_arrangement => care_arrangements, dated
 );
 
 async fn ordered<M: Coded + Keyed>(db: &DatabaseTransaction) -> Result<Table<M>, DbErr> {
@@ -164,6 +167,9 @@ impl Snapshot {
                 .into_iter()
                 .map(|l| (l.contract_id, l.provider_id))
                 .collect(),
+            care_arrangements: Table::new(
+                care_arrangement::Entity::find().order_by_asc(care_arrangement::Column::Code).all(db).await?,
+            ),
             history: History::new(
                 municipality_name::Entity::find().all(db).await?,
                 region_name::Entity::find().all(db).await?,
