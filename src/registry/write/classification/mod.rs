@@ -6,15 +6,15 @@
 //! audited and in the change feed. Changes the registry already holds are
 //! skipped, so a second run changes nothing.
 
+mod plan;
+
 use std::collections::BTreeSet;
-use std::fmt;
 
 use chrono::NaiveDate;
-use entity::enums::LineageKind;
-use entity::{membership, municipality, municipality_name, province, region, region_name};
-use migration::seed::cbs_files::{ClassificationFiles, ClassificationState};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
-use serde::Serialize;
+use entity::{lineage, membership, municipality, municipality_name, province, region, region_name};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+pub use plan::{ClassificationChange, DatedChanges};
 
 use super::merge::{Territory, end_into};
 use super::municipality::move_to_region;
@@ -22,164 +22,13 @@ use super::room::Grown;
 use super::txn::{Began, WriteTxn};
 use super::{Intent, policy};
 use crate::auth::Actor;
+use crate::registry::Registry;
+use crate::registry::bounds::{LINEAGE_PER_MUNICIPALITY, PERIODS_PER_OBJECT};
 use crate::registry::error::WriteError;
 use crate::registry::policy::Target;
 use crate::registry::valid_on;
-use crate::registry::{Registry, RegistryError};
-
-/// One change of the classification on a date.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub enum ClassificationChange {
-    Begins {
-        code: String,
-        name: String,
-        region: String,
-        province: Option<String>,
-    },
-    Renamed {
-        code: String,
-        from: String,
-        to: String,
-    },
-    MovesRegion {
-        code: String,
-        from: String,
-        to: String,
-    },
-    /// `successors`: `(code, kind, area share, km²)`, the main successor first.
-    Ends {
-        code: String,
-        name: String,
-        successors: Vec<(String, LineageKind, Option<f64>, Option<f64>)>,
-    },
-    RegionRenamed {
-        code: String,
-        from: String,
-        to: String,
-    },
-}
-
-/// The changes that take effect on one date.
-#[derive(Debug, Clone, Serialize)]
-pub struct DatedChanges {
-    pub date: NaiveDate,
-    pub changes: Vec<ClassificationChange>,
-}
-
-impl fmt::Display for ClassificationChange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Begins { code, name, region, .. } => write!(f, "new municipality {code} {name}, in region {region}"),
-            Self::Renamed { code, from, to } => write!(f, "{code} renamed: {from} -> {to}"),
-            Self::MovesRegion { code, from, to } => write!(f, "{code} changes region: {from} -> {to}"),
-            Self::Ends { code, name, successors } => {
-                let went: Vec<String> = successors
-                    .iter()
-                    .map(|(to, kind, share, _)| match share {
-                        Some(share) => format!("{to} ({kind:?}, {share:.3})"),
-                        None => format!("{to} ({kind:?})"),
-                    })
-                    .collect();
-                write!(f, "{code} {name} ends; its territory goes to {}", went.join(", "))
-            }
-            Self::RegionRenamed { code, from, to } => write!(f, "region {code} renamed: {from} -> {to}"),
-        }
-    }
-}
-
-fn kind_of(text: &str) -> Result<LineageKind, RegistryError> {
-    match text {
-        "main" => Ok(LineageKind::Main),
-        "part" => Ok(LineageKind::Part),
-        "minor" => Ok(LineageKind::Minor),
-        other => Err(RegistryError::invalid("lineage.csv", format!("unknown kind {other}"))),
-    }
-}
-
-/// The transitions of the files on `date` that `registry` (the registry's own state then) does not hold.
-fn changes_on(
-    files: &ClassificationFiles,
-    date: NaiveDate,
-    registry: &ClassificationState,
-) -> Result<Vec<ClassificationChange>, RegistryError> {
-    let before = files.state_on(date.pred_opt().unwrap_or(date));
-    let after = files.state_on(date);
-    let mut changes = Vec::new();
-    for (code, (name, region)) in &after.municipalities {
-        let held = registry.municipalities.get(code);
-        match before.municipalities.get(code) {
-            None if held.is_none() => {
-                let province = files
-                    .municipalities
-                    .iter()
-                    .find(|m| &m.code == code && m.valid_from == date)
-                    .and_then(|m| m.province_code.clone());
-                changes.push(ClassificationChange::Begins {
-                    code: code.clone(),
-                    name: name.clone(),
-                    region: region.clone(),
-                    province,
-                });
-            }
-            Some((old_name, _)) if old_name != name && held.is_some_and(|(n, _)| n != name) => changes
-                .push(ClassificationChange::Renamed { code: code.clone(), from: old_name.clone(), to: name.clone() }),
-            _ => {}
-        }
-        if let (Some((_, old_region)), Some((_, held_region))) = (before.municipalities.get(code), held)
-            && old_region != region
-            && held_region != region
-        {
-            let change =
-                ClassificationChange::MovesRegion { code: code.clone(), from: old_region.clone(), to: region.clone() };
-            changes.push(change);
-        }
-    }
-    for (code, (name, _)) in &before.municipalities {
-        if after.municipalities.contains_key(code) || !registry.municipalities.contains_key(code) {
-            continue;
-        }
-        let mut successors = Vec::new();
-        for link in files.lineage.iter().filter(|l| &l.old_code == code && l.effective_date == date) {
-            successors.push((link.new_code.clone(), kind_of(&link.kind)?, link.area_share, link.area_km2));
-        }
-        successors.sort_by_key(|s| s.1 != LineageKind::Main);
-        if successors.first().is_none_or(|s| s.1 != LineageKind::Main) {
-            return Err(RegistryError::invalid(
-                "lineage.csv",
-                format!("{code} ends on {date} without a main successor"),
-            ));
-        }
-        changes.push(ClassificationChange::Ends { code: code.clone(), name: name.clone(), successors });
-    }
-    for (code, name) in &after.regions {
-        if let (Some(old), Some(held)) = (before.regions.get(code), registry.regions.get(code))
-            && old != name
-            && held != name
-        {
-            changes.push(ClassificationChange::RegionRenamed {
-                code: code.clone(),
-                from: old.clone(),
-                to: name.clone(),
-            });
-        }
-    }
-    Ok(changes)
-}
 
 impl Registry {
-    /// What applying `files` would change, date by date (dates without changes left out).
-    pub async fn classification_plan(&self, files: &ClassificationFiles) -> Result<Vec<DatedChanges>, RegistryError> {
-        let mut plan = Vec::new();
-        for date in files.change_dates() {
-            let registry = self.classification_on(date).await?;
-            let changes = changes_on(files, date, &registry)?;
-            if !changes.is_empty() {
-                plan.push(DatedChanges { date, changes });
-            }
-        }
-        Ok(plan)
-    }
-
     /// Applies the changes of one date in one transaction; returns the feed
     /// position it committed at (none when the registry already held them).
     pub async fn apply_classification(
@@ -206,7 +55,9 @@ impl Registry {
         for change in &dated.changes {
             match change {
                 ClassificationChange::Begins { .. } => {}
-                ClassificationChange::Renamed { code, to, .. } => rename(&w, dated.date, code, to, &source).await?,
+                ClassificationChange::Renamed { code, to, .. } => {
+                    grown.1.insert(rename(&w, dated.date, code, to, &source).await?);
+                }
                 ClassificationChange::RegionRenamed { code, to, .. } => {
                     rename_region(&w, dated.date, code, to, &source).await?
                 }
@@ -222,6 +73,7 @@ impl Registry {
                 }
                 ClassificationChange::Ends { code, successors, .. } => {
                     let old = existing(&w, code, dated.date).await?;
+                    grown.1.insert(old.id);
                     let mut territory = Vec::new();
                     for (to, kind, area_share, area_km2) in successors {
                         let successor = existing(&w, to, dated.date).await?;
@@ -238,6 +90,7 @@ impl Registry {
                 }
             }
         }
+        history_within_bounds(&w, &grown.1).await?;
         Grown::from(dated.date, "municipalities.csv")
             .regions(grown.0)
             .municipalities(grown.1)
@@ -250,6 +103,31 @@ impl Registry {
         }
         Ok(head)
     }
+}
+
+/// The history lists of the municipalities an import touched stay within the
+/// bounds the cost of a query counts on (`registry::bounds`).
+async fn history_within_bounds(w: &WriteTxn, municipality_ids: &BTreeSet<i32>) -> Result<(), WriteError> {
+    for &id in municipality_ids {
+        let names =
+            municipality_name::Entity::find().filter(municipality_name::Column::MunicipalityId.eq(id)).count(&w.txn);
+        let predecessors = lineage::Entity::find().filter(lineage::Column::SuccessorId.eq(id)).count(&w.txn);
+        let successors = lineage::Entity::find().filter(lineage::Column::PredecessorId.eq(id)).count(&w.txn);
+        let (names, predecessors, successors) = (names.await?, predecessors.await?, successors.await?);
+        if names as usize > PERIODS_PER_OBJECT {
+            return Err(WriteError::invalid(
+                &["municipalities.csv"],
+                format!("a municipality would have more than {PERIODS_PER_OBJECT} names"),
+            ));
+        }
+        if predecessors.max(successors) as usize > LINEAGE_PER_MUNICIPALITY {
+            return Err(WriteError::invalid(
+                &["lineage.csv"],
+                format!("a municipality would have more than {LINEAGE_PER_MUNICIPALITY} lineage links one way"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The municipality with `code` that exists on the day before `date` (the
@@ -327,7 +205,8 @@ async fn begin(
 }
 
 /// A new name from `date`: the running name period ends, the new one starts.
-async fn rename(w: &WriteTxn, date: NaiveDate, code: &str, to: &str, source: &str) -> Result<(), WriteError> {
+/// Returns the municipality's id.
+async fn rename(w: &WriteTxn, date: NaiveDate, code: &str, to: &str, source: &str) -> Result<i32, WriteError> {
     use municipality_name::Column;
     let m = existing(w, code, date).await?;
     let before = w.snapshot(&m).await?;
@@ -365,7 +244,8 @@ async fn rename(w: &WriteTxn, date: NaiveDate, code: &str, to: &str, source: &st
     })
     .await?;
     let renamed = w.guarded(&m, municipality::Model { name: to.to_owned(), ..m.clone() }).await?;
-    w.record(Some(before), &renamed).await
+    w.record(Some(before), &renamed).await?;
+    Ok(m.id)
 }
 
 async fn rename_region(w: &WriteTxn, date: NaiveDate, code: &str, to: &str, source: &str) -> Result<(), WriteError> {
@@ -391,6 +271,13 @@ async fn rename_region(w: &WriteTxn, date: NaiveDate, code: &str, to: &str, sour
         ..Default::default()
     })
     .await?;
+    let names = region_name::Entity::find().filter(Column::RegionId.eq(r.id)).count(&w.txn).await?;
+    if names as usize > PERIODS_PER_OBJECT {
+        return Err(WriteError::invalid(
+            &["regions.csv"],
+            format!("region {code} would have more than {PERIODS_PER_OBJECT} names"),
+        ));
+    }
     let renamed = w.guarded(&r, region::Model { name: to.to_owned(), ..r.clone() }).await?;
     w.record(Some(before), &renamed).await
 }
