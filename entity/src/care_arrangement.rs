@@ -24,6 +24,8 @@ pub struct Model {
     pub contract_id: Option<i32>,
     pub account_holder_municipality_id: Option<i32>,
     /// The source's own qualification, e.g. "in development", "bi-regional alignment".
+    /// `IN_PLACE`, or `IN_DEVELOPMENT` where the source says it is not in place yet.
+    pub status: crate::enums::ArrangementStatus,
     pub note: Option<String>,
     pub valid_from: Option<Date>,
     /// True when `valid_from` is only the earliest date a source vouches for (\"at least since\").

@@ -117,3 +117,13 @@ pub enum ArrangementScale {
     #[sea_orm(string_value = "NATIONAL")]
     National,
 }
+
+/// Whether an arrangement is in place or, as its source says, still being developed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ArrangementStatus {
+    #[sea_orm(string_value = "IN_PLACE")]
+    InPlace,
+    #[sea_orm(string_value = "IN_DEVELOPMENT")]
+    InDevelopment,
+}

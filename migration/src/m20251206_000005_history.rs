@@ -39,6 +39,11 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         province_becomes_optional(manager).await?;
         for table in DATED_TABLES {
+            // SQLite runs a migration without a transaction: a rerun after a
+            // crash finds some columns there already.
+            if manager.has_column(table, "valid_from_is_lower_bound").await? {
+                continue;
+            }
             manager
                 .alter_table(
                     Table::alter()
@@ -85,7 +90,9 @@ async fn province_becomes_optional(manager: &SchemaManager<'_>) -> Result<(), Db
             let SchemaManagerConnection::Connection(connection) = db else {
                 return Err(DbErr::Migration("the SQLite rebuild of municipality needs its own connection".into()));
             };
-            let mut conn = connection.get_sqlite_connection_pool().acquire().await.map_err(sqlx_error)?;
+            // Detached from the pool: a connection whose foreign keys may be
+            // off must never serve anyone else; it is closed when dropped.
+            let mut conn = connection.get_sqlite_connection_pool().acquire().await.map_err(sqlx_error)?.detach();
             rebuild_sqlite_municipality(&mut conn).await
         }
         other => Err(DbErr::Migration(format!("unsupported database {other:?}"))),
@@ -103,9 +110,19 @@ async fn rebuild_sqlite_municipality(conn: &mut sqlx::SqliteConnection) -> Resul
         .await
         .map_err(sqlx_error)?
         .get(0);
+    let province_required: bool =
+        sqlx::query("SELECT \"notnull\" FROM pragma_table_info('municipality') WHERE name = 'province_id'")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(sqlx_error)?
+            .get(0);
+    if !province_required {
+        // Rebuilt already (a rerun after a crash).
+        return Ok(());
+    }
     const REQUIRED: &str = r#""province_id" integer NOT NULL"#;
     if !table_sql.contains(REQUIRED) {
-        return Ok(());
+        return Err(DbErr::Migration(format!("unexpected definition of table municipality: {table_sql}")));
     }
     let rebuilt_sql = table_sql.replacen(REQUIRED, r#""province_id" integer"#, 1).replacen(
         r#""municipality""#,

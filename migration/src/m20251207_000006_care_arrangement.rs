@@ -37,6 +37,7 @@ impl MigrationTrait for Migration {
                     text_null(col("organised_by_name")),
                     integer_null(col("contract_id")),
                     integer_null(col("account_holder_municipality_id")),
+                    string_len(col("status"), 16).default("IN_PLACE").to_owned(),
                     text_null(col("note")),
                     date_null(col("valid_from")),
                     boolean(col("valid_from_is_lower_bound")).default(false).to_owned(),

@@ -27,12 +27,21 @@ impl MigrationTrait for Migration {
             ("cooperation_member", text_null(col("participation_note"))),
         ];
         for (table, mut column) in changes {
+            // SQLite runs a migration without a transaction: a rerun after a crash finds some there.
+            if manager.has_column(table, &column.get_column_name()).await? {
+                continue;
+            }
             manager.alter_table(Table::alter().table(col(table)).add_column(&mut column).to_owned()).await?;
         }
         for (table, column) in [("cooperation", "parent_cooperation_id"), ("role", "holder_cooperation_id")] {
             manager
                 .create_index(
-                    Index::create().name(format!("ix_{table}_{column}")).table(col(table)).col(col(column)).to_owned(),
+                    Index::create()
+                        .if_not_exists()
+                        .name(format!("ix_{table}_{column}"))
+                        .table(col(table))
+                        .col(col(column))
+                        .to_owned(),
                 )
                 .await?;
         }

@@ -158,7 +158,8 @@ impl QueryRoot {
     /// its policy, purchasing and supplier management are organised, by whom, under which
     /// contract and with which account holder, from the arrangements recorded for the
     /// municipality's region and its cooperations. Where the registry has none it says so
-    /// (`hasData`, `message`) and lists nothing. A code that names no care form, or no
+    /// (`hasData`, `message`) and lists nothing. An arrangement the source says is still being
+    /// developed is listed with `status: IN_DEVELOPMENT`. A code that names no care form, or no
     /// municipality existing on `asOf`, is a `BAD_USER_INPUT` error (with `extensions.argument`)
     /// and the field is null.
     async fn care_for(

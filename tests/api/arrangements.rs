@@ -440,3 +440,27 @@ async fn every_arrangement_list_stays_within_its_bound() {
     assert_eq!(care_forms["BOVENREGIONAAL-EXPERTISENETWERK"].as_array().unwrap().len(), 3);
     assert_eq!(care_forms["AMBULANTE-ZORG"], &json!([]));
 }
+
+#[tokio::test]
+async fn arrangements_in_development_are_marked_as_not_in_place() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .query(
+            r#"{ careFor(municipalityCode: "GM0772", careFormCode: "LANGDURIG-VERBLIJF") {
+                   arrangements { function scale status note } } }"#,
+        )
+        .await;
+    let arrangements = data["careFor"]["arrangements"].as_array().unwrap();
+    let mut developing: Vec<(&str, &str)> = arrangements
+        .iter()
+        .filter(|a| a["status"] == "IN_DEVELOPMENT")
+        .map(|a| (a["function"].as_str().unwrap(), a["scale"].as_str().unwrap()))
+        .collect();
+    developing.sort();
+    assert_eq!(
+        developing,
+        [("POLICY", "BIREGIONAL"), ("PURCHASING", "BIREGIONAL"), ("SUPPLIER_MANAGEMENT", "BIREGIONAL")],
+        "the source: bi-regional long-term residence is in development: {arrangements:?}"
+    );
+    assert!(arrangements.iter().all(|a| (a["status"] == "IN_DEVELOPMENT") == (a["note"] == "in development")));
+}

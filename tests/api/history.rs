@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use migration::seed::cbs_files::ERRATA;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -47,12 +48,18 @@ fn rows<T: serde::de::DeserializeOwned>(text: &str) -> Vec<T> {
     csv::Reader::from_reader(text.as_bytes()).deserialize().collect::<Result<_, _>>().expect("a valid data file")
 }
 
-/// `code -> (name, region)` on an ISO date (ISO dates compare as text).
+/// `code -> (name, region)` on an ISO date (ISO dates compare as text), with
+/// the name as meant where the files have a known error (`cbs_files::ERRATA`).
 fn classification_on(memberships: &[Membership], date: &str) -> BTreeMap<String, (String, String)> {
+    let meant = |code: &str, name: &str| {
+        ERRATA.iter().find(|e| e.0 == code && e.1 == name).map_or(name.to_owned(), |e| e.2.to_owned())
+    };
     memberships
         .iter()
         .filter(|m| m.valid_from.as_str() <= date && (m.valid_to.is_empty() || date < m.valid_to.as_str()))
-        .map(|m| (m.municipality_code.clone(), (m.municipality_name.clone(), m.region_code.clone())))
+        .map(|m| {
+            (m.municipality_code.clone(), (meant(&m.municipality_code, &m.municipality_name), m.region_code.clone()))
+        })
         .collect()
 }
 
@@ -222,6 +229,14 @@ async fn names_are_those_of_the_date_asked_for() {
                { "name": "Hengelo (O.)", "validFrom": "2024-01-01", "validTo": null }])
     );
     assert_eq!(data["arnhem"]["name"], "Arnhem");
+    let nuenen = app
+        .query(
+            r#"{ municipality(code: "GM0820", asOf: "2015-06-01") { name names { name validFrom validTo source } } }"#,
+        )
+        .await;
+    assert_eq!(nuenen["municipality"]["name"], "Nuenen, Gerwen en Nederwetten", "the 2015 typo is corrected");
+    assert_eq!(nuenen["municipality"]["names"].as_array().unwrap().len(), 1, "one name, not a rename in 2017");
+    assert!(nuenen["municipality"]["names"][0]["source"].as_str().unwrap().contains("typing error"));
     assert_eq!(data["centraal"]["name"], "Centraal Gelderland");
     assert_eq!(data["centraal"]["names"].as_array().unwrap().len(), 2);
 }

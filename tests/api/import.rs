@@ -120,3 +120,34 @@ async fn import_cbs_refuses_a_file_that_puts_a_municipality_in_two_regions() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("not every municipality is in exactly one region"), "{stderr}");
 }
+
+/// The classification side of a registry on a date: every municipality with its
+/// names, regions over time and lineage, and every region with its names.
+const CLASSIFICATION: &str = r#"query($d: Date!) {
+    municipalities(asOf: $d, first: 500) { nodes { code name validFrom validFromIsLowerBound validTo
+        names { name validFrom validTo } regionHistory { region { code } validFrom validTo }
+        successors { effectiveDate kind areaShare areaKm2 municipality { code } }
+        predecessors { effectiveDate kind areaShare areaKm2 municipality { code } } } }
+    regions(asOf: $d) { nodes { code name names { name validFrom validTo } } } }"#;
+
+#[tokio::test]
+async fn a_catch_up_over_nine_years_gives_the_registry_the_seed_gives() {
+    let database = TestDatabase::empty();
+    let url = database.url.clone();
+    jeugdregio(&["seed", "--database-url", &url, "--classification-before", "2016-01-01"]);
+    let applied = stdout(&jeugdregio(&["import-cbs", "--database-url", &url, HISTORY_DIR]));
+    assert!(applied.contains("Applied"), "{applied}");
+    for year in ["2016-01-01", "2019-01-01", "2021-01-01", "2024-01-01"] {
+        assert!(applied.contains(&format!("{year}:")), "changes of {year} are applied: {applied}");
+    }
+    let imported = TestApp::spawn_on(database).await;
+    let seeded = TestApp::spawn().await;
+    for year in 2015..=2025 {
+        let date = json!({ "d": format!("{year}-01-01") });
+        let (from_import, from_seed) =
+            (imported.query_with(CLASSIFICATION, date.clone()).await, seeded.query_with(CLASSIFICATION, date).await);
+        assert_eq!(from_import, from_seed, "{year}-01-01");
+    }
+    let again = stdout(&jeugdregio(&["import-cbs", "--database-url", &url, HISTORY_DIR]));
+    assert!(again.contains("nothing to change"), "{again}");
+}

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use entity::care_arrangement;
-use entity::enums::{ArrangementFunction, ArrangementScale};
+use entity::enums::{ArrangementFunction, ArrangementScale, ArrangementStatus};
 use sea_orm_migration::sea_orm::{ActiveEnum, ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait, Iterable};
 use serde::Deserialize;
 
@@ -53,6 +53,8 @@ struct Arrangement {
     organised_by_name: Option<String>,
     contract: Option<String>,
     account_holder: Option<String>,
+    /// `IN_DEVELOPMENT` where the cell says so; in place otherwise.
+    status: Option<String>,
     note: Option<String>,
     reading: Option<String>,
 }
@@ -148,6 +150,10 @@ pub(super) async fn seed(txn: &DatabaseTransaction, sources: &Sources, ids: &Ids
                     organised_by_name: Set(arrangement.organised_by_name.clone()),
                     contract_id: Set(lookup(ids.contracts, &arrangement.contract)?),
                     account_holder_municipality_id: Set(lookup(ids.municipalities, &arrangement.account_holder)?),
+                    status: Set(match arrangement.status.as_deref() {
+                        Some(status) => parse_enum::<ArrangementStatus>(status)?,
+                        None => ArrangementStatus::InPlace,
+                    }),
                     note: Set(arrangement.note.clone()),
                     valid_from: Set(Some(table.dates.valid_from)),
                     valid_from_is_lower_bound: Set(table.dates.valid_from_is_lower_bound),

@@ -59,6 +59,16 @@ pub struct ClassificationState {
     pub regions: BTreeMap<String, String>,
 }
 
+/// Known errors of the published files: (code, name as published, name as
+/// meant, why). The seed records the name as meant, with the reason in its source.
+pub const ERRATA: [(&str, &str, &str, &str); 1] = [(
+    "GM0820",
+    "Nuenen. Gerwen en Nederwetten",
+    "Nuenen, Gerwen en Nederwetten",
+    "The CBS files of 2015 and 2016 spell the name 'Nuenen. Gerwen en Nederwetten', almost certainly a typing \
+     error (see the data set's README); recorded with the comma, as from 2017",
+)];
+
 pub const FILES: [&str; 4] = ["regions.csv", "municipalities.csv", "memberships.csv", "lineage.csv"];
 
 fn rows<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<Vec<T>, String> {
@@ -171,6 +181,32 @@ impl ClassificationFiles {
         self.municipalities.retain_mut(|p| cut(p.valid_from, &mut p.valid_to, date));
         self.memberships.retain_mut(|m| cut(m.valid_from, &mut m.valid_to, date));
         self.lineage.retain(|l| l.effective_date < date);
+        self
+    }
+
+    /// The files with [`ERRATA`] corrected: a name period that differed only
+    /// by the error joins its neighbour.
+    pub fn with_errata(mut self) -> Self {
+        for (code, published, meant, _) in ERRATA {
+            for period in self.municipalities.iter_mut().filter(|p| p.code == code && p.name == published) {
+                period.name = meant.to_owned();
+            }
+        }
+        self.municipalities.sort_by(|a, b| (&a.code, a.valid_from).cmp(&(&b.code, b.valid_from)));
+        let mut joined: Vec<NamePeriod> = Vec::new();
+        for period in std::mem::take(&mut self.municipalities) {
+            match joined.last_mut() {
+                Some(last)
+                    if last.code == period.code
+                        && last.name == period.name
+                        && last.valid_to == Some(period.valid_from) =>
+                {
+                    last.valid_to = period.valid_to;
+                }
+                _ => joined.push(period),
+            }
+        }
+        self.municipalities = joined;
         self
     }
 

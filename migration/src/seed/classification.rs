@@ -11,7 +11,7 @@ use entity::*;
 use sea_orm_migration::sea_orm::{ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait};
 use serde::Deserialize;
 
-use super::cbs_files::{ClassificationFiles, MembershipRow, NamePeriod};
+use super::cbs_files::{ClassificationFiles, ERRATA, MembershipRow, NamePeriod};
 use super::{CodeName, codes, id_of, invalid, parse_enum, read_csv};
 
 const LANDSDELEN_CSV: &str = include_str!("../../seed/landsdelen.csv");
@@ -27,7 +27,7 @@ const HISTORY: [&str; 4] = [
 
 /// The bundled CBS history, 2015-2025.
 pub fn bundled_history() -> Result<ClassificationFiles, DbErr> {
-    ClassificationFiles::parse(HISTORY).map_err(invalid)
+    Ok(ClassificationFiles::parse(HISTORY).map_err(invalid)?.with_errata())
 }
 
 /// Source note of every row read from the yearly CBS classifications.
@@ -114,8 +114,10 @@ pub async fn seed(
             name_2015: Set(Some(periods[0].name.clone())),
             valid_from: Set(Some(from)),
             valid_to: Set(to),
-            valid_from_is_lower_bound: Set(false),
-            source: Set(format!("{CBS_HISTORY_SOURCE}. The regions began on 2015-01-01 with the Jeugdwet")),
+            valid_from_is_lower_bound: Set(from == coverage_start()),
+            source: Set(format!(
+                "{CBS_HISTORY_SOURCE}. Recorded from 2015-01-01, when the Jeugdwet took effect and the first classification of youth-care regions holds; the regions were prepared before that"
+            )),
             version: Set(1),
             ..Default::default()
         }
@@ -168,12 +170,16 @@ pub async fn seed(
     let municipality_ids = codes::<municipality::Entity, _>(txn, municipality::Column::Code).await?;
     let mut names = Vec::new();
     for period in municipalities.values().flatten() {
+        let erratum = ERRATA.iter().find(|(code, _, meant, _)| *code == period.code && *meant == period.name);
         names.push(municipality_name::ActiveModel {
             municipality_id: Set(id_of(&municipality_ids, &period.code)?),
             name: Set(period.name.clone()),
             valid_from: Set(Some(period.valid_from)),
             valid_to: Set(period.valid_to),
-            source: Set(CBS_HISTORY_SOURCE.to_owned()),
+            source: Set(match erratum {
+                Some((.., why)) => format!("{CBS_HISTORY_SOURCE}. {why}"),
+                None => CBS_HISTORY_SOURCE.to_owned(),
+            }),
             ..Default::default()
         });
     }
@@ -188,7 +194,7 @@ pub async fn seed(
             region_id: Set(id_of(&region_ids, &row.region_code)?),
             valid_from: Set(Some(row.valid_from)),
             valid_to: Set(row.valid_to),
-            valid_from_is_lower_bound: Set(false),
+            valid_from_is_lower_bound: Set(row.valid_from == coverage_start()),
             source: Set(format!(
                 "{CBS_HISTORY_SOURCE}. Region per classification year, read by spatial overlay (see the data set's README)"
             )),

@@ -23,6 +23,16 @@ pub enum ArrangementFunction {
     SupplierManagement,
 }
 
+/// Whether an arrangement is in place.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::ArrangementStatus")]
+pub enum ArrangementStatus {
+    /// In place on the dates of its validity.
+    InPlace,
+    /// Being developed, as its source says; not yet in place.
+    InDevelopment,
+}
+
 /// The scale at which a function is organised, in the words of the document that records it
 /// (each arrangement's `source` says how its document uses the word).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +113,11 @@ impl CareArrangement {
     async fn account_holder(&self, ctx: &Context<'_>) -> Result<Option<Municipality>> {
         let Some(id) = self.row.account_holder_municipality_id else { return Ok(None) };
         load(ctx, MunicipalityById(id), self.as_of).await
+    }
+    /// `IN_DEVELOPMENT` where the source says the arrangement is being developed and not yet in
+    /// place (what holds meanwhile, the source does not say); `IN_PLACE` otherwise.
+    async fn status(&self) -> ArrangementStatus {
+        self.row.status.into()
     }
     /// The source's own qualification, e.g. `in development` or `bi-regional alignment`.
     async fn note(&self) -> Option<&str> {

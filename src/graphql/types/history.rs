@@ -70,7 +70,9 @@ impl LineageLink {
 
 #[Object]
 impl LineageLink {
-    /// The first day the ended municipality no longer existed (a CBS classification date, 1 January).
+    /// The first CBS classification (1 January) without the ended municipality, or the date a
+    /// merger was entered for. The legal date can be earlier: Weesp joined Amsterdam on
+    /// 2022-03-24, and the classification of 2023 is the first without it.
     async fn effective_date(&self) -> Date {
         Date(self.row.effective_date)
     }
@@ -157,7 +159,8 @@ impl Coverage {
     async fn latest_change(&self) -> Option<Date> {
         self.latest_change
     }
-    /// What the municipalities, memberships, names and lineage rest on.
+    /// What the seed's municipalities, memberships, names and lineage rest on; a change entered
+    /// later (by a mutation or `import-cbs`) names its own source on its row.
     async fn source(&self) -> &str {
         migration::seed::CBS_HISTORY_SOURCE
     }

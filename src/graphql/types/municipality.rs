@@ -82,7 +82,8 @@ impl Municipality {
     async fn valid_from_is_lower_bound(&self) -> bool {
         self.row.valid_from_is_lower_bound
     }
-    /// First day the municipality no longer exists (exclusive), e.g. after a merger (herindeling).
+    /// First day the municipality no longer exists (exclusive), e.g. after a merger (herindeling):
+    /// the first CBS classification without it, which can be later than the legal date.
     async fn valid_to(&self) -> Option<Date> {
         self.row.valid_to.map(Date)
     }
@@ -96,8 +97,9 @@ impl Municipality {
     async fn as_of(&self) -> Date {
         Date(self.as_of)
     }
-    /// The province (provincie) the municipality lies in; null for a municipality that ended
-    /// before 2025, as the registry has provinces from the 2025 classification only.
+    /// The province (provincie) the municipality lies in; null where no source gives it: for a
+    /// municipality that ended before 2025 (the registry has provinces from the 2025
+    /// classification only), and for one imported without a `province_code`.
     async fn province(&self, ctx: &Context<'_>) -> Result<Option<Province>> {
         match self.row.province_id {
             Some(id) => load(ctx, ProvinceById(id), self.as_of).await,

@@ -102,7 +102,7 @@ impl Command for CooperationCreate {
                 ..Default::default()
             })
             .await?;
-        add_members(w, created.id, &members, Some(valid_from)).await?;
+        add_members(w, created.id, &members, Some(valid_from), lower_bound).await?;
         members.ensure_within_bounds(w, created.id, Some(valid_from)).await?;
         w.record(None, &created).await?;
         Ok(created)
@@ -207,7 +207,7 @@ impl Command for CooperationMembersSet {
             municipalities: keep_municipalities.difference(&present_municipalities).copied().collect(),
             regions: keep_regions.difference(&present_regions).copied().collect(),
         };
-        add_members(w, before.id, &joining, Some(self.valid_from)).await?;
+        add_members(w, before.id, &joining, Some(self.valid_from), false).await?;
         if !(joining.municipalities.is_empty() && joining.regions.is_empty()) {
             joining.ensure_within_bounds(w, before.id, Some(self.valid_from)).await?;
         }
@@ -243,11 +243,13 @@ pub(super) async fn end_or_remove_member(
     Ok(())
 }
 
+/// Adds members from `valid_from`; `lower_bound` when that is only "at least since".
 pub(super) async fn add_members(
     w: &WriteTxn,
     cooperation_id: i32,
     members: &Members,
     valid_from: Option<NaiveDate>,
+    lower_bound: bool,
 ) -> Result<(), WriteError> {
     let source = w.source();
     let rows: Vec<cooperation_member::ActiveModel> = members
@@ -260,6 +262,7 @@ pub(super) async fn add_members(
             municipality_id: Set(municipality_id),
             region_id: Set(region_id),
             valid_from: Set(valid_from),
+            valid_from_is_lower_bound: Set(lower_bound),
             valid_to: Set(None),
             source: Set(source.clone()),
             version: Set(1),

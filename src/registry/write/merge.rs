@@ -9,11 +9,13 @@ use entity::enums::LineageKind;
 use entity::{
     cooperation, cooperation_member, lineage, membership, municipality, municipality_name, province, region, role,
 };
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Serialize;
 
 use super::Command;
 use super::cooperation::{Members, add_members, end_or_remove_member};
+use super::journal::Snapshot;
 use super::municipality::{end_membership, membership_on, move_to_region};
 use super::role::next_role_code;
 use super::room::Grown;
@@ -85,11 +87,7 @@ impl Command for MunicipalityMerge {
             Some(existing) => self.take_over_with(w, existing, region_id).await?,
             None => self.create_successor(w, region_id).await?,
         };
-        // Their members change: each is journalled once, before and after the whole merger.
-        let mut cooperations = Vec::new();
-        for cooperation in self.cooperations_of(w, &ending).await? {
-            cooperations.push((w.snapshot(&cooperation).await?, w.guarded(&cooperation, cooperation.clone()).await?));
-        }
+        let cooperations = guard_cooperations_of(w, self.date, &ending).await?;
         for old in &ending {
             self.hand_over(w, old, &successor).await?;
         }
@@ -101,9 +99,7 @@ impl Command for MunicipalityMerge {
                 format!("the successor would have more than {LINEAGE_PER_MUNICIPALITY} predecessors"),
             ));
         }
-        for (snapshot, cooperation) in cooperations {
-            w.record(Some(snapshot), &cooperation).await?;
-        }
+        record_cooperations(w, cooperations).await?;
         // The successor takes over its predecessors' members, cooperations and roles.
         Grown::from(self.date, "municipalityCodes")
             .regions([region_id])
@@ -135,24 +131,6 @@ impl MunicipalityMerge {
                 "the municipalities are in different regions: name the successor's region",
             )),
         }
-    }
-
-    /// The cooperations the ending municipalities are members of on or after the merge date.
-    async fn cooperations_of(
-        &self,
-        w: &WriteTxn,
-        ending: &[municipality::Model],
-    ) -> Result<Vec<cooperation::Model>, WriteError> {
-        use cooperation_member::Column as Member;
-        let ids: BTreeSet<i32> = cooperation_member::Entity::find()
-            .filter(Member::MunicipalityId.is_in(ending.iter().map(|m| m.id)))
-            .filter(overlaps(Member::ValidFrom, Member::ValidTo, Some(self.date), None))
-            .all(&w.txn)
-            .await?
-            .into_iter()
-            .map(|member| member.cooperation_id)
-            .collect();
-        Ok(cooperation::Entity::find().filter(cooperation::Column::Id.is_in(ids)).all(&w.txn).await?)
     }
 
     /// An existing successor, moved to the successor region if it is elsewhere.
@@ -256,6 +234,41 @@ impl MunicipalityMerge {
     }
 }
 
+/// The cooperations the ending municipalities are members of on or after
+/// `date`, each read as it is and version-guarded before its members change:
+/// whatever many of its members end, it is journalled once, by
+/// [`record_cooperations`] after the change.
+pub(super) async fn guard_cooperations_of(
+    w: &WriteTxn,
+    date: NaiveDate,
+    ending: &[municipality::Model],
+) -> Result<Vec<(Snapshot, cooperation::Model)>, WriteError> {
+    use cooperation_member::Column as Member;
+    let ids: BTreeSet<i32> = cooperation_member::Entity::find()
+        .filter(Member::MunicipalityId.is_in(ending.iter().map(|m| m.id)))
+        .filter(overlaps(Member::ValidFrom, Member::ValidTo, Some(date), None))
+        .all(&w.txn)
+        .await?
+        .into_iter()
+        .map(|member| member.cooperation_id)
+        .collect();
+    let mut guarded = Vec::new();
+    for cooperation in cooperation::Entity::find().filter(cooperation::Column::Id.is_in(ids)).all(&w.txn).await? {
+        guarded.push((w.snapshot(&cooperation).await?, w.guarded(&cooperation, cooperation.clone()).await?));
+    }
+    Ok(guarded)
+}
+
+pub(super) async fn record_cooperations(
+    w: &WriteTxn,
+    guarded: Vec<(Snapshot, cooperation::Model)>,
+) -> Result<(), WriteError> {
+    for (before, cooperation) in guarded {
+        w.record(Some(before), &cooperation).await?;
+    }
+    Ok(())
+}
+
 /// Where part of an ended municipality's territory went.
 pub(super) struct Territory {
     pub successor_id: i32,
@@ -299,7 +312,7 @@ pub(super) async fn end_into(
             .one(&w.txn)
             .await?;
         if already.is_none() {
-            add_members(w, member.cooperation_id, &Members::municipality(successor.id), Some(date)).await?;
+            add_members(w, member.cooperation_id, &Members::municipality(successor.id), Some(date), false).await?;
         }
     }
     let roles = role::Entity::find()
@@ -311,6 +324,13 @@ pub(super) async fn end_into(
         pass_role(w, date, held, old, successor).await?;
     }
     let ended = w.guarded(old, municipality::Model { valid_to: Some(date), ..old.clone() }).await?;
+    // Its name ends with it.
+    municipality_name::Entity::update_many()
+        .col_expr(municipality_name::Column::ValidTo, Expr::value(date))
+        .filter(municipality_name::Column::MunicipalityId.eq(old.id))
+        .filter(overlaps(municipality_name::Column::ValidFrom, municipality_name::Column::ValidTo, Some(date), None))
+        .exec(&w.txn)
+        .await?;
     for part in territory {
         w.insert(lineage::ActiveModel {
             effective_date: Set(date),

@@ -16,7 +16,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 
 pub use plan::{ClassificationChange, DatedChanges};
 
-use super::merge::{Territory, end_into};
+use super::merge::{Territory, end_into, guard_cooperations_of, record_cooperations};
 use super::municipality::move_to_region;
 use super::room::Grown;
 use super::txn::{Began, WriteTxn};
@@ -49,9 +49,19 @@ impl Registry {
         for change in &dated.changes {
             if let ClassificationChange::Begins { code, name, region, province } = change {
                 let created = begin(&w, dated.date, code, name, region, province.as_deref(), &source).await?;
+                grown.0.insert(w.require::<region::Model>(region, "regionCode").await?.id);
                 grown.1.insert(created.id);
             }
         }
+        // The cooperations of municipalities that end lose (and their successors gain)
+        // members: each is journalled once, before and after the whole date.
+        let mut ending = Vec::new();
+        for change in &dated.changes {
+            if let ClassificationChange::Ends { code, .. } = change {
+                ending.push(existing(&w, code, dated.date).await?);
+            }
+        }
+        let cooperations = guard_cooperations_of(&w, dated.date, &ending).await?;
         for change in &dated.changes {
             match change {
                 ClassificationChange::Begins { .. } => {}
@@ -90,6 +100,7 @@ impl Registry {
                 }
             }
         }
+        record_cooperations(&w, cooperations).await?;
         history_within_bounds(&w, &grown.1).await?;
         Grown::from(dated.date, "municipalities.csv")
             .regions(grown.0)
@@ -257,10 +268,24 @@ async fn rename_region(w: &WriteTxn, date: NaiveDate, code: &str, to: &str, sour
         .filter(valid_on(Column::ValidFrom, Column::ValidTo, date))
         .one(&w.txn)
         .await?;
-    if let Some(period) = running {
-        let mut ended: region_name::ActiveModel = period.into();
-        ended.valid_to = Set(Some(date));
-        w.update_row(ended).await?;
+    match running {
+        Some(period) => {
+            let mut ended: region_name::ActiveModel = period.into();
+            ended.valid_to = Set(Some(date));
+            w.update_row(ended).await?;
+        }
+        // A region of a registry from before names had periods: its name so far gets one.
+        None => {
+            w.insert(region_name::ActiveModel {
+                region_id: Set(r.id),
+                name: Set(r.name.clone()),
+                valid_from: Set(r.valid_from),
+                valid_to: Set(Some(date)),
+                source: Set(r.source.clone()),
+                ..Default::default()
+            })
+            .await?;
+        }
     }
     w.insert(region_name::ActiveModel {
         region_id: Set(r.id),

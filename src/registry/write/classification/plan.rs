@@ -153,14 +153,46 @@ fn changes_on(
 impl Registry {
     /// What applying `files` would change, date by date (dates without changes left out).
     pub async fn classification_plan(&self, files: &ClassificationFiles) -> Result<Vec<DatedChanges>, RegistryError> {
-        let mut plan = Vec::new();
+        let mut plan: Vec<DatedChanges> = Vec::new();
         for date in files.change_dates() {
-            let registry = self.classification_on(date).await?;
+            // The registry as it will be once the earlier dates are applied: a
+            // change can depend on one before it (begins, then is renamed).
+            let mut registry = self.classification_on(date).await?;
+            for change in plan.iter().flat_map(|dated| &dated.changes) {
+                change.apply_to(&mut registry);
+            }
             let changes = changes_on(files, date, &registry)?;
             if !changes.is_empty() {
                 plan.push(DatedChanges { date, changes });
             }
         }
         Ok(plan)
+    }
+}
+
+impl ClassificationChange {
+    /// What the change does to the classification of any later date.
+    fn apply_to(&self, state: &mut ClassificationState) {
+        match self {
+            Self::Begins { code, name, region, .. } => {
+                state.municipalities.insert(code.clone(), (name.clone(), region.clone()));
+            }
+            Self::Ends { code, .. } => {
+                state.municipalities.remove(code);
+            }
+            Self::Renamed { code, to, .. } => {
+                if let Some(entry) = state.municipalities.get_mut(code) {
+                    entry.0 = to.clone();
+                }
+            }
+            Self::MovesRegion { code, to, .. } => {
+                if let Some(entry) = state.municipalities.get_mut(code) {
+                    entry.1 = to.clone();
+                }
+            }
+            Self::RegionRenamed { code, to, .. } => {
+                state.regions.insert(code.clone(), to.clone());
+            }
+        }
     }
 }
