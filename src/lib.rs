@@ -115,6 +115,11 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         tracing::info!("seeded the national registry");
     }
     let registry = Registry::new(connection);
+    match registry.backfill_history().await {
+        Ok(true) => tracing::info!("loaded the CBS history 2015-2025 into a registry seeded before it was kept"),
+        Ok(false) => {}
+        Err(error) => anyhow::bail!("loading the CBS history into the registry failed: {error:?}"),
+    }
     let limits = graphql::cost::CostLimits {
         cost: settings.limits.cost,
         result: settings.limits.result_fields,

@@ -123,7 +123,7 @@ async fn import_cbs_refuses_a_file_that_puts_a_municipality_in_two_regions() {
 
 /// The classification side of a registry on a date: every municipality with its
 /// names, regions over time and lineage, and every region with its names.
-const CLASSIFICATION: &str = r#"query($d: Date!) {
+pub const CLASSIFICATION: &str = r#"query($d: Date!) {
     municipalities(asOf: $d, first: 500) { nodes { code name validFrom validFromIsLowerBound validTo
         names { name validFrom validTo } regionHistory { region { code } validFrom validTo }
         successors { effectiveDate kind areaShare areaKm2 municipality { code } }

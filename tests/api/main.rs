@@ -14,4 +14,5 @@ mod read;
 mod readme;
 mod schema;
 mod sync;
+mod upgrade;
 mod writes;

@@ -210,6 +210,27 @@ impl ClassificationFiles {
         self
     }
 
+    /// One row per (municipality, region) period, in code and date order: the
+    /// files split a period where only the municipality's name changed, which
+    /// is not a change of region.
+    pub fn region_periods(mut rows: Vec<MembershipRow>) -> Vec<MembershipRow> {
+        rows.sort_by(|a, b| (&a.municipality_code, a.valid_from).cmp(&(&b.municipality_code, b.valid_from)));
+        let mut merged: Vec<MembershipRow> = Vec::new();
+        for row in rows {
+            match merged.last_mut() {
+                Some(last)
+                    if last.municipality_code == row.municipality_code
+                        && last.region_code == row.region_code
+                        && last.valid_to == Some(row.valid_from) =>
+                {
+                    last.valid_to = row.valid_to;
+                }
+                _ => merged.push(row),
+            }
+        }
+        merged
+    }
+
     /// Periods of one code, in date order, checked to follow each other without a gap.
     pub fn by_code(rows: &[NamePeriod]) -> Result<BTreeMap<String, Vec<NamePeriod>>, String> {
         let mut grouped: BTreeMap<String, Vec<NamePeriod>> = BTreeMap::new();

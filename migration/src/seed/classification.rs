@@ -188,7 +188,7 @@ pub async fn seed(
     let membership_rows = history.memberships.clone();
     check_2025(&current, &membership_rows, cut_short)?;
     let mut memberships = Vec::new();
-    for row in merged_memberships(membership_rows) {
+    for row in ClassificationFiles::region_periods(membership_rows) {
         memberships.push(membership::ActiveModel {
             municipality_id: Set(id_of(&municipality_ids, &row.municipality_code)?),
             region_id: Set(id_of(&region_ids, &row.region_code)?),
@@ -230,26 +230,6 @@ pub async fn seed(
     lineage::Entity::insert_many(links).exec(txn).await?;
 
     Ok(Classification { regions: region_ids, municipalities: municipality_ids, lifetimes })
-}
-
-/// One row per (municipality, region) period: the data splits a period where
-/// only the municipality's name changed, which is not a change of region.
-fn merged_memberships(mut rows: Vec<MembershipRow>) -> Vec<MembershipRow> {
-    rows.sort_by(|a, b| (&a.municipality_code, a.valid_from).cmp(&(&b.municipality_code, b.valid_from)));
-    let mut merged: Vec<MembershipRow> = Vec::new();
-    for row in rows {
-        match merged.last_mut() {
-            Some(last)
-                if last.municipality_code == row.municipality_code
-                    && last.region_code == row.region_code
-                    && last.valid_to == Some(row.valid_from) =>
-            {
-                last.valid_to = row.valid_to;
-            }
-            _ => merged.push(row),
-        }
-    }
-    merged
 }
 
 /// The history's last year must be the 2025 classification the provinces come from.

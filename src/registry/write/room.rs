@@ -258,7 +258,7 @@ async fn memberships(
 /// transaction-scoped advisory lock. It is taken after the write's row locks
 /// and before the feed head's, the order every writer uses, so it cannot
 /// deadlock.
-async fn serialise_structural_writes(w: &WriteTxn) -> Result<(), WriteError> {
+pub(super) async fn serialise_structural_writes(w: &WriteTxn) -> Result<(), WriteError> {
     if w.txn.get_database_backend() == DatabaseBackend::Postgres {
         w.txn
             .execute_raw(Statement::from_string(

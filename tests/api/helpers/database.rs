@@ -121,7 +121,7 @@ impl TestDatabase {
             }
             Some(server_url) => {
                 let n = EMPTY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let name = format!("jeugdregio_test_{}_empty_{n}", std::process::id());
+                let name = format!("jeugdregio_empty_{}_{n}", std::process::id());
                 let create = (server_url.clone(), name.clone());
                 std::thread::spawn(move || {
                     block_on(async move {
@@ -213,7 +213,12 @@ fn postgres_copier(server_url: String) -> Receiver<Result<String, String>> {
 async fn make_copies(server_url: &str, ready: &SyncSender<Result<String, String>>) -> Result<(), DbErr> {
     let admin = Database::connect(server_url).await?;
     let pid = std::process::id();
-    let leftovers = test_databases(&admin, |owner| owner == pid || ended(owner)).await?;
+    // This run's empty databases may exist already: a test made one before the first copy.
+    let leftovers: Vec<String> = test_databases(&admin, |owner| owner == pid || ended(owner))
+        .await?
+        .into_iter()
+        .filter(|name| !(name.starts_with("jeugdregio_empty_") && owner(name) == Some(pid)))
+        .collect();
     drop_databases(&admin, &leftovers).await;
     let template = format!("jeugdregio_tmpl_{pid}");
     admin.execute_unprepared(&format!("CREATE DATABASE \"{template}\"")).await?;
@@ -242,7 +247,7 @@ static COPYING: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
 
 /// The templates and copies on the server whose process id passes `whose`.
 async fn test_databases(admin: &DatabaseConnection, whose: impl Fn(u32) -> bool) -> Result<Vec<String>, DbErr> {
-    let sql = r"SELECT datname FROM pg_database WHERE datname LIKE 'jeugdregio\_tmpl\_%' OR datname LIKE 'jeugdregio\_test\_%'";
+    let sql = r"SELECT datname FROM pg_database WHERE datname LIKE 'jeugdregio\_tmpl\_%' OR datname LIKE 'jeugdregio\_test\_%' OR datname LIKE 'jeugdregio\_empty\_%'";
     let rows = admin.query_all_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
     let names = rows.iter().filter_map(|row| row.try_get::<String>("", "datname").ok());
     Ok(names.filter(|name| owner(name).is_some_and(&whose)).collect())
@@ -255,7 +260,7 @@ async fn drop_databases(admin: &DatabaseConnection, names: &[String]) {
     futures::future::join_all(drops).await;
 }
 
-/// The process id in a name: `jeugdregio_test_<pid>_3`, `jeugdregio-template-<pid>.sqlite`.
+/// The process id in a name: `jeugdregio_test_<pid>_3`, `jeugdregio_empty_<pid>_0`, `jeugdregio-template-<pid>.sqlite`.
 fn owner(name: &str) -> Option<u32> {
     name.split(['_', '-', '.']).find_map(|part| part.parse().ok())
 }

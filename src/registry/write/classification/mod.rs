@@ -6,6 +6,7 @@
 //! audited and in the change feed. Changes the registry already holds are
 //! skipped, so a second run changes nothing.
 
+mod backfill;
 mod plan;
 
 use std::collections::BTreeSet;
