@@ -11,6 +11,9 @@
 //!
 //! A hit is served as prepared bytes, without entering the GraphQL executor,
 //! and compressed at most once.
+//!
+//! The ETag and `Cache-Control` rules live here too, so that the downloads
+//! (`export.rs`) are revalidated and cached the way query answers are.
 
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
@@ -18,6 +21,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
+use sha2::{Digest, Sha256};
 
 /// Default memory for kept answers: the whole registry's portal answer is
 /// about 33 KB, so this holds some two thousand distinct answers.
@@ -87,6 +91,33 @@ impl ResponseCache {
         }
         answer
     }
+}
+
+/// A weak ETag hashing `parts`, each ended by a NUL so that no two lists of parts run together.
+pub fn weak_etag(parts: impl IntoIterator<Item = String>) -> String {
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    format!("W/\"{}\"", &hex::encode(hash.finalize())[..32])
+}
+
+/// `Cache-Control` of an answer that is the same for every caller.
+pub fn public_cache_control(max_age: Duration) -> String {
+    format!("public, max-age={}", max_age.as_secs())
+}
+
+/// True when `If-None-Match` names `etag` (weak comparison, RFC 9110).
+pub fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        // `*` is not honoured: it would answer 304 before knowing what the request is.
+        .any(|candidate| candidate.trim_start_matches("W/") == etag.trim_start_matches("W/"))
 }
 
 /// True when the request's `Accept-Encoding` takes gzip (RFC 9110: a coding

@@ -1,5 +1,5 @@
 //! The HTTP surface: `/graphql` (POST, GET and GraphiQL), `/schema.graphql`,
-//! `/healthz`, `/readyz` and `/metrics`.
+//! the downloads under `/export/`, `/healthz`, `/readyz` and `/metrics`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,7 +13,6 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use sha2::{Digest, Sha256};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -23,6 +22,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod cache;
+mod export;
 mod negotiate;
 pub(crate) mod problem;
 mod websocket;
@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(graphql)
         .route("/schema.graphql", get(schema_sdl))
+        .route("/export/{file}", get(export::download))
         .route("/graphiql/{file}", get(graphiql_asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -93,7 +94,13 @@ pub fn router(state: AppState) -> Router {
                 .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
                 .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::IF_NONE_MATCH, X_REQUEST_ID])
                 // So that browser clients can make conditional requests, back off and report.
-                .expose_headers([header::ETAG, header::RETRY_AFTER, API_VERSION_HEADER, X_REQUEST_ID]),
+                .expose_headers([
+                    header::ETAG,
+                    header::RETRY_AFTER,
+                    header::CONTENT_DISPOSITION,
+                    API_VERSION_HEADER,
+                    X_REQUEST_ID,
+                ]),
         )
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
@@ -168,8 +175,7 @@ async fn execute(state: &AppState, request: async_graphql::Request) -> async_gra
 /// the caller and the request itself.
 fn etag(build: &str, version: i64, actor: &Actor, request: &async_graphql::Request) -> String {
     let extensions: BTreeMap<&String, &async_graphql::Value> = request.extensions.iter().collect();
-    let mut hash = Sha256::new();
-    for part in [
+    cache::weak_etag([
         build.to_owned(),
         version.to_string(),
         crate::registry::today().to_string(),
@@ -179,22 +185,7 @@ fn etag(build: &str, version: i64, actor: &Actor, request: &async_graphql::Reque
         request.operation_name.clone().unwrap_or_default(),
         serde_json::to_string(&request.variables).unwrap_or_default(),
         serde_json::to_string(&extensions).unwrap_or_default(),
-    ] {
-        hash.update(part.as_bytes());
-        hash.update([0]);
-    }
-    format!("W/\"{}\"", &hex::encode(hash.finalize())[..32])
-}
-
-fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        // `*` is not honoured: it would answer 304 before knowing what the request is.
-        .any(|candidate| candidate.trim_start_matches("W/") == etag.trim_start_matches("W/"))
+    ])
 }
 
 /// Authenticates, answers a matching `If-None-Match` with 304 without
@@ -217,12 +208,12 @@ async fn run_graphql(
     let etag = etag(&state.build, state.registry.known_version(), &actor, &request);
     let shared = actor == Actor::Anonymous;
     let cache_control = if shared {
-        format!("public, max-age={}", state.cache_max_age.as_secs())
+        cache::public_cache_control(state.cache_max_age)
     } else {
         // Depends on the token: no shared cache may keep it.
         "private, no-store".to_owned()
     };
-    let mut response = if via_get && matches_etag(headers, &etag) {
+    let mut response = if via_get && cache::matches_etag(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if let Some(answer) = shared.then(|| state.answers.get(&etag)).flatten() {
         negotiate::answer_response(&answer, headers, media)

@@ -18,12 +18,25 @@ use crate::graphql::ErrorCode;
 struct Problem {
     code: ErrorCode,
     detail: String,
+    /// Extension members (RFC 9457 section 3.2), e.g. the `earliest` date a client may ask for.
+    members: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A problem-details response with this status, code and explanation.
 pub fn problem(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Response {
+    problem_with(status, code, detail, serde_json::Map::new())
+}
+
+/// [`problem`] with extension members, so that a client can act on the
+/// problem without parsing `detail`.
+pub fn problem_with(
+    status: StatusCode,
+    code: ErrorCode,
+    detail: impl Into<String>,
+    members: serde_json::Map<String, serde_json::Value>,
+) -> Response {
     let mut response = status.into_response();
-    response.extensions_mut().insert(Problem { code, detail: detail.into() });
+    response.extensions_mut().insert(Problem { code, detail: detail.into(), members });
     response
 }
 
@@ -51,6 +64,9 @@ pub async fn problem_details(request: Request, next: Next) -> Response {
     if let Some(problem) = problem {
         // The same code a GraphQL error would carry, for clients that branch on it.
         body["code"] = problem.code.as_str().into();
+        for (name, value) in problem.members {
+            body[name] = value;
+        }
     }
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));

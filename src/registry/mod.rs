@@ -26,8 +26,9 @@ pub use error::{RegistryError, UserError, UserErrorCode, WriteError};
 pub use feed::ChangeFilter;
 pub use live::{LiveChange, OTHER_INSTANCES_POLL};
 pub use read::{
-    AuditFilter, CareAnswer, ContractFilter, CooperationFilter, CooperationMembers, Keyed, MunicipalityFilter,
-    NamePeriod, Page, PageRequest, ProviderFilter, RegionFilter, RoleFilter, name_on,
+    AuditFilter, CareAnswer, ContractFilter, ContractLine, CooperationFilter, CooperationMembers, Keyed,
+    MunicipalityFilter, MunicipalityLine, NamePeriod, Page, PageRequest, ProviderFilter, RegionFilter, RegionLine,
+    RoleFilter, RoleLine, name_on,
 };
 pub use record::Coded;
 pub use validity::valid_on;

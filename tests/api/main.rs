@@ -6,6 +6,7 @@
 mod arrangements;
 mod auth;
 mod cli;
+mod export;
 mod helpers;
 mod history;
 mod import;

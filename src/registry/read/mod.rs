@@ -3,10 +3,11 @@
 //! queries the GraphQL DataLoaders call (`relations.rs`), which run a fixed
 //! number of statements however many ids they are given; the care-form
 //! arrangements and the portal's question about them (`arrangements.rs`);
-//! and the audit log.
+//! the flat tables of the downloads (`export.rs`); and the audit log.
 
 mod arrangements;
 mod audit;
+mod export;
 mod filters;
 mod history;
 mod lookups;
@@ -21,6 +22,7 @@ use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilte
 
 pub use arrangements::CareAnswer;
 pub use audit::AuditFilter;
+pub use export::{ContractLine, MunicipalityLine, RegionLine, RoleLine};
 pub use filters::*;
 pub use history::{NamePeriod, name_on};
 pub use relations::CooperationMembers;
