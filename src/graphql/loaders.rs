@@ -9,7 +9,7 @@ use async_graphql::dataloader::Loader;
 use chrono::NaiveDate;
 use entity::*;
 
-use crate::registry::{CooperationMembers, NamePeriod, Registry, RegistryError};
+use crate::registry::{CooperationMembers, Names, Registry, RegistryError};
 
 pub struct RegistryLoader {
     registry: Registry,
@@ -139,8 +139,8 @@ macro_rules! undated_relation {
 }
 
 undated_relation!(ContractCareForms => Vec<care_form::Model>, care_forms_of_contracts);
-undated_relation!(MunicipalityNames => Vec<NamePeriod>, names_of_municipalities);
-undated_relation!(RegionNames => Vec<NamePeriod>, names_of_regions);
+undated_relation!(MunicipalityNames => Names, names_of_municipalities);
+undated_relation!(RegionNames => Names, names_of_regions);
 undated_relation!(MunicipalitySuccessors => Vec<lineage::Model>, successors_of);
 undated_relation!(MunicipalityPredecessors => Vec<lineage::Model>, predecessors_of);
 undated_relation!(MunicipalityRegionHistory => Vec<membership::Model>, region_history);

@@ -27,8 +27,8 @@ pub use feed::ChangeFilter;
 pub use live::{LiveChange, OTHER_INSTANCES_POLL};
 pub use read::{
     AuditFilter, CareAnswer, ContractFilter, ContractLine, CooperationFilter, CooperationMembers, Keyed,
-    MunicipalityFilter, MunicipalityLine, NamePeriod, Page, PageRequest, ProviderFilter, RegionFilter, RegionLine,
-    RoleFilter, RoleLine, name_on,
+    MunicipalityFilter, MunicipalityLine, NamePeriod, Names, Page, PageRequest, ProviderFilter, RegionFilter,
+    RegionLine, RoleFilter, RoleLine, name_on,
 };
 pub use record::Coded;
 pub use validity::valid_on;

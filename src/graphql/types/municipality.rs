@@ -62,7 +62,7 @@ impl Municipality {
     #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::PERIODS_PER_OBJECT)")]
     async fn names(&self, ctx: &Context<'_>) -> Result<Vec<NamePeriodObject>> {
         let names = load_value(ctx, MunicipalityNames(self.row.id)).await?.unwrap_or_default();
-        Ok(names.into_iter().map(Into::into).collect())
+        Ok(names.iter().cloned().map(Into::into).collect())
     }
     /// The municipality's website, as it maintains it.
     async fn website(&self) -> Option<&str> {

@@ -36,7 +36,7 @@ impl Region {
     #[graphql(complexity = "crate::graphql::cost::list(child_complexity, crate::registry::bounds::PERIODS_PER_OBJECT)")]
     async fn names(&self, ctx: &Context<'_>) -> Result<Vec<NamePeriodObject>> {
         let names = load_value(ctx, RegionNames(self.row.id)).await?.unwrap_or_default();
-        Ok(names.into_iter().map(Into::into).collect())
+        Ok(names.iter().cloned().map(Into::into).collect())
     }
     /// The name of the same code in the CBS 2015 classification.
     #[graphql(deprecation = "Use `names` (every name over time), or `name` with asOf 2015-01-01.")]

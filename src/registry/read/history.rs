@@ -4,6 +4,7 @@
 //! snapshot like the other relations.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use entity::{lineage, membership, municipality_name, region_name};
@@ -50,11 +51,16 @@ pub fn name_on<'a>(names: &'a [NamePeriod], date: NaiveDate, fallback: &'a str) 
     names.iter().find(|n| is_valid_on(n.valid_from, n.valid_to, date)).map_or(fallback, |n| n.name.as_str())
 }
 
+/// Names of one object, oldest first; shared, because every municipality of
+/// every answer asks for its name and copying the periods (with their
+/// sources) per request was a fifth of the time of an uncached portal query.
+pub type Names = Arc<[NamePeriod]>;
+
 /// The snapshot's history tables, grouped by owner and ordered by date.
 #[derive(Default)]
 pub struct History {
-    municipality_names: HashMap<i32, Vec<NamePeriod>>,
-    region_names: HashMap<i32, Vec<NamePeriod>>,
+    municipality_names: HashMap<i32, Names>,
+    region_names: HashMap<i32, Names>,
     successors: HashMap<i32, Vec<lineage::Model>>,
     predecessors: HashMap<i32, Vec<lineage::Model>>,
 }
@@ -82,7 +88,10 @@ impl History {
     ) -> Self {
         let period = |n: &(i32, NamePeriod)| n.1.valid_from;
         let by_owner = |rows: Vec<(i32, NamePeriod)>| {
-            grouped(rows, |n| n.0, period).into_iter().map(|(k, v)| (k, v.into_iter().map(|n| n.1).collect())).collect()
+            grouped(rows, |n| n.0, period)
+                .into_iter()
+                .map(|(k, v)| (k, v.into_iter().map(|n| n.1).collect::<Names>()))
+                .collect()
         };
         History {
             municipality_names: by_owner(municipality_names.iter().map(|n| (n.municipality_id, n.into())).collect()),
@@ -120,6 +129,10 @@ impl KindRank for lineage::Model {
     }
 }
 
+fn shared(map: &HashMap<i32, Names>, ids: &[i32]) -> HashMap<i32, Names> {
+    ids.iter().map(|id| (*id, map.get(id).cloned().unwrap_or_else(|| Arc::from([])))).collect()
+}
+
 fn pick<T: Clone>(map: &HashMap<i32, Vec<T>>, ids: &[i32]) -> HashMap<i32, Vec<T>> {
     ids.iter().map(|id| (*id, map.get(id).cloned().unwrap_or_default())).collect()
 }
@@ -149,25 +162,25 @@ impl Registry {
         let region_of: HashMap<i32, i32> = snapshot.memberships_on(date).collect();
         let mut state = ClassificationState::default();
         for m in snapshot.municipalities.rows.iter().filter(|m| is_valid_on(m.valid_from, m.valid_to, date)) {
-            let names = history.municipality_names.get(&m.id).map_or(&[][..], Vec::as_slice);
+            let names = history.municipality_names.get(&m.id).map_or(&[][..], |n| &n[..]);
             let region = region_of.get(&m.id).and_then(|r| snapshot.regions.get(*r)).map(|r| r.code.clone());
             state
                 .municipalities
                 .insert(m.code.clone(), (name_on(names, date, &m.name).to_owned(), region.unwrap_or_default()));
         }
         for r in snapshot.regions.rows.iter().filter(|r| is_valid_on(r.valid_from, r.valid_to, date)) {
-            let names = history.region_names.get(&r.id).map_or(&[][..], Vec::as_slice);
+            let names = history.region_names.get(&r.id).map_or(&[][..], |n| &n[..]);
             state.regions.insert(r.code.clone(), name_on(names, date, &r.name).to_owned());
         }
         Ok(state)
     }
 
-    pub async fn names_of_municipalities(&self, ids: &[i32]) -> Result<HashMap<i32, Vec<NamePeriod>>, RegistryError> {
-        Ok(pick(&self.snapshot().await?.history.municipality_names, ids))
+    pub async fn names_of_municipalities(&self, ids: &[i32]) -> Result<HashMap<i32, Names>, RegistryError> {
+        Ok(shared(&self.snapshot().await?.history.municipality_names, ids))
     }
 
-    pub async fn names_of_regions(&self, ids: &[i32]) -> Result<HashMap<i32, Vec<NamePeriod>>, RegistryError> {
-        Ok(pick(&self.snapshot().await?.history.region_names, ids))
+    pub async fn names_of_regions(&self, ids: &[i32]) -> Result<HashMap<i32, Names>, RegistryError> {
+        Ok(shared(&self.snapshot().await?.history.region_names, ids))
     }
 
     /// Where the territory of each municipality went, main successor first.

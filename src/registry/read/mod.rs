@@ -24,7 +24,7 @@ pub use arrangements::CareAnswer;
 pub use audit::AuditFilter;
 pub use export::{ContractLine, MunicipalityLine, RegionLine, RoleLine};
 pub use filters::*;
-pub use history::{NamePeriod, name_on};
+pub use history::{NamePeriod, Names, name_on};
 pub use relations::CooperationMembers;
 pub use snapshot::SnapshotCell;
 
