@@ -52,8 +52,8 @@ pub fn name_on<'a>(names: &'a [NamePeriod], date: NaiveDate, fallback: &'a str) 
 }
 
 /// Names of one object, oldest first; shared, because every municipality of
-/// every answer asks for its name and copying the periods (with their
-/// sources) per request was a fifth of the time of an uncached portal query.
+/// every uncached answer asks for its name, and the periods (with their
+/// sources) need not be copied for that.
 pub type Names = Arc<[NamePeriod]>;
 
 /// The snapshot's history tables, grouped by owner and ordered by date.
