@@ -9,9 +9,9 @@ pub struct Date(pub NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            Value::String(text) => crate::registry::parse_iso_date(text)
                 .map(Date)
-                .map_err(|_| InputValueError::custom(format!("{text:?} is not a date of the form YYYY-MM-DD"))),
+                .ok_or_else(|| InputValueError::custom(format!("{text:?} is not a date of the form YYYY-MM-DD"))),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

@@ -55,8 +55,9 @@ fn as_of(query_string: Option<&str>) -> Result<NaiveDate, RegistryError> {
     let parameters: Parameters = serde_urlencoded::from_str(query_string.unwrap_or_default())
         .map_err(|e| RegistryError::invalid("asOf", format!("invalid URL parameters: {e}")))?;
     let Some(text) = parameters.as_of else { return Ok(crate::registry::today()) };
-    let date = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-        .map_err(|_| RegistryError::invalid("asOf", format!("asOf must be a date written YYYY-MM-DD, not {text:?}")))?;
+    let date = crate::registry::parse_iso_date(&text).ok_or_else(|| {
+        RegistryError::invalid("asOf", format!("asOf must be a date written YYYY-MM-DD, not {text:?}"))
+    })?;
     coverage::check_as_of("asOf", date)
 }
 

@@ -55,3 +55,29 @@ pub fn recorded_start(valid_from: Option<NaiveDate>, valid_to: Option<NaiveDate>
         }
     }
 }
+
+/// A date written exactly `YYYY-MM-DD`, with a four-digit year. chrono alone
+/// also reads `+10000-01-01`, `-1-01-01` and `2025-1-5`; SQLite compares
+/// dates as text, so such a date would sort wrongly there and the two
+/// databases would disagree about what is valid when.
+pub fn parse_iso_date(text: &str) -> Option<NaiveDate> {
+    let bytes = text.as_bytes();
+    let shaped = bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+    shaped.then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_four_digit_iso_dates_are_dates() {
+        assert_eq!(parse_iso_date("2025-06-01"), NaiveDate::from_ymd_opt(2025, 6, 1));
+        for not_a_date in
+            ["+10000-01-01", "-0001-01-01", "0-01-01", "2025-1-5", "2025-02-30", "20250601", " 2025-06-01"]
+        {
+            assert_eq!(parse_iso_date(not_a_date), None, "{not_a_date}");
+        }
+    }
+}

@@ -316,3 +316,20 @@ async fn sub_regions_roles_held_by_a_cooperation_and_partial_members_are_recorde
     assert!(in_2017.iter().any(|c| c["code"] == "HELMOND-DE-PEEL"));
     assert!(data["after2017"].is_null(), "the 2017 structures ended when the two purchasing regions began");
 }
+
+#[tokio::test]
+async fn a_date_needs_a_four_digit_year_so_both_databases_order_it_alike() {
+    let app = TestApp::spawn().await;
+    for date in ["+10000-01-01", "-0001-01-01", "0-01-01", "2025-1-5"] {
+        let body = app.post("query($d: Date) { regions(asOf: $d) { totalCount } }", json!({ "d": date })).await;
+        assert!(body["data"].is_null(), "{date}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{date}: {body}");
+    }
+    let before = app.audit_count().await;
+    let role = json!({ "kind": "CONTRACT_MANAGER", "holderCode": "GM0753", "cooperationCode": "SAMEN-VOOR-JEUGD",
+                       "validFrom": "+10000-01-01" });
+    let (_, body) =
+        app.as_operator().send(&crate::helpers::mutation_document("roleAssign"), json!({ "input": role })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    assert_eq!(app.audit_count().await, before, "nothing was written");
+}
