@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use entity::enums::LineageKind;
 use entity::{lineage, membership, municipality, municipality_name, region, region_name};
 use migration::seed::cbs_files::{ClassificationFiles, MembershipRow, NamePeriod};
 use migration::seed::{CBS_HISTORY_SOURCE, bundled_history, coverage_start};
@@ -16,6 +15,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use super::super::room::serialise_structural_writes;
 use super::super::txn::{Began, WriteTxn};
 use super::super::{Intent, policy};
+use super::plan::kind_of;
 use crate::auth::Actor;
 use crate::registry::Registry;
 use crate::registry::error::{RegistryError, WriteError};
@@ -23,15 +23,6 @@ use crate::registry::policy::Target;
 
 /// Who the audit log names for the upgrade.
 const UPGRADE: &str = "jeugdregio 1.2 upgrade";
-
-fn lineage_kind(text: &str) -> Result<LineageKind, WriteError> {
-    match text {
-        "main" => Ok(LineageKind::Main),
-        "part" => Ok(LineageKind::Part),
-        "minor" => Ok(LineageKind::Minor),
-        other => Err(RegistryError::invalid("lineage.csv", format!("unknown kind {other}")).into()),
-    }
-}
 
 impl Registry {
     /// Loads the CBS history into a registry that has regions but no history;
@@ -69,7 +60,7 @@ impl Registry {
                 successor_id: Set(id(&row.new_code)?),
                 area_share: Set(row.area_share),
                 area_km2: Set(row.area_km2),
-                kind: Set(lineage_kind(&row.kind)?),
+                kind: Set(kind_of(&row.kind)?),
                 source: Set(source.clone()),
                 ..Default::default()
             })

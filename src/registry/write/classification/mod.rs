@@ -7,6 +7,7 @@
 //! skipped, so a second run changes nothing.
 
 mod backfill;
+mod names;
 mod plan;
 
 use std::collections::BTreeSet;
@@ -16,6 +17,8 @@ use entity::{lineage, membership, municipality, municipality_name, province, reg
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 pub use plan::{ClassificationChange, DatedChanges};
+
+use names::{Named, start_name};
 
 use super::merge::{Territory, end_into, guard_cooperations_of, record_cooperations};
 use super::municipality::move_to_region;
@@ -219,85 +222,21 @@ async fn begin(
 /// A new name from `date`: the running name period ends, the new one starts.
 /// Returns the municipality's id.
 async fn rename(w: &WriteTxn, date: NaiveDate, code: &str, to: &str, source: &str) -> Result<i32, WriteError> {
-    use municipality_name::Column;
     let m = existing(w, code, date).await?;
     let before = w.snapshot(&m).await?;
-    let running = municipality_name::Entity::find()
-        .filter(Column::MunicipalityId.eq(m.id))
-        .filter(valid_on(Column::ValidFrom, Column::ValidTo, date))
-        .one(&w.txn)
-        .await?;
-    match running {
-        Some(period) => {
-            let mut ended: municipality_name::ActiveModel = period.into();
-            ended.valid_to = Set(Some(date));
-            w.update_row(ended).await?;
-        }
-        // A municipality entered before names had periods: its name so far gets one.
-        None => {
-            w.insert(municipality_name::ActiveModel {
-                municipality_id: Set(m.id),
-                name: Set(m.name.clone()),
-                valid_from: Set(m.valid_from),
-                valid_to: Set(Some(date)),
-                source: Set(m.source.clone()),
-                ..Default::default()
-            })
-            .await?;
-        }
-    }
-    w.insert(municipality_name::ActiveModel {
-        municipality_id: Set(m.id),
-        name: Set(to.to_owned()),
-        valid_from: Set(Some(date)),
-        valid_to: Set(None),
-        source: Set(source.to_owned()),
-        ..Default::default()
-    })
-    .await?;
+    let owner = Named { id: m.id, name: &m.name, valid_from: m.valid_from, source: &m.source };
+    start_name::<municipality_name::Entity>(w, owner, date, to, source).await?;
     let renamed = w.guarded(&m, municipality::Model { name: to.to_owned(), ..m.clone() }).await?;
     w.record(Some(before), &renamed).await?;
     Ok(m.id)
 }
 
 async fn rename_region(w: &WriteTxn, date: NaiveDate, code: &str, to: &str, source: &str) -> Result<(), WriteError> {
-    use region_name::Column;
     let r = w.require::<region::Model>(code, "regionCode").await?;
     let before = w.snapshot(&r).await?;
-    let running = region_name::Entity::find()
-        .filter(Column::RegionId.eq(r.id))
-        .filter(valid_on(Column::ValidFrom, Column::ValidTo, date))
-        .one(&w.txn)
-        .await?;
-    match running {
-        Some(period) => {
-            let mut ended: region_name::ActiveModel = period.into();
-            ended.valid_to = Set(Some(date));
-            w.update_row(ended).await?;
-        }
-        // A region of a registry from before names had periods: its name so far gets one.
-        None => {
-            w.insert(region_name::ActiveModel {
-                region_id: Set(r.id),
-                name: Set(r.name.clone()),
-                valid_from: Set(r.valid_from),
-                valid_to: Set(Some(date)),
-                source: Set(r.source.clone()),
-                ..Default::default()
-            })
-            .await?;
-        }
-    }
-    w.insert(region_name::ActiveModel {
-        region_id: Set(r.id),
-        name: Set(to.to_owned()),
-        valid_from: Set(Some(date)),
-        valid_to: Set(None),
-        source: Set(source.to_owned()),
-        ..Default::default()
-    })
-    .await?;
-    let names = region_name::Entity::find().filter(Column::RegionId.eq(r.id)).count(&w.txn).await?;
+    let owner = Named { id: r.id, name: &r.name, valid_from: r.valid_from, source: &r.source };
+    start_name::<region_name::Entity>(w, owner, date, to, source).await?;
+    let names = region_name::Entity::find().filter(region_name::Column::RegionId.eq(r.id)).count(&w.txn).await?;
     if names as usize > PERIODS_PER_OBJECT {
         return Err(WriteError::invalid(
             &["regions.csv"],

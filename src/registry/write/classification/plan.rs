@@ -71,7 +71,8 @@ impl fmt::Display for ClassificationChange {
     }
 }
 
-fn kind_of(text: &str) -> Result<LineageKind, RegistryError> {
+/// A `kind` of `lineage.csv`.
+pub(super) fn kind_of(text: &str) -> Result<LineageKind, RegistryError> {
     match text {
         "main" => Ok(LineageKind::Main),
         "part" => Ok(LineageKind::Part),
