@@ -1,5 +1,6 @@
-//! The HTTP surface: `/graphql` (POST, GET and GraphiQL), `/schema.graphql`,
-//! the downloads under `/export/`, `/healthz`, `/readyz` and `/metrics`.
+//! The HTTP surface: the registry page at `/`, `/graphql` (POST, GET and
+//! GraphiQL), `/schema.graphql`, the downloads under `/export/`, `/healthz`,
+//! `/readyz` and `/metrics`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+mod assets;
 pub mod cache;
 mod export;
 mod negotiate;
@@ -84,7 +86,9 @@ pub fn router(state: AppState) -> Router {
         .merge(graphql)
         .route("/schema.graphql", get(schema_sdl))
         .route("/export/{file}", get(export::download))
-        .route("/graphiql/{file}", get(graphiql_asset))
+        .route("/", get(assets::site_page))
+        .route("/site/{file}", get(assets::site_asset))
+        .route("/graphiql/{file}", get(assets::graphiql_asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -269,7 +273,7 @@ async fn graphql_get(State(state): State<AppState>, RawQuery(query_string): RawQ
         headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
     let query_string = query_string.unwrap_or_default();
     if wants_html && query_string.is_empty() {
-        return Html(GRAPHIQL_PAGE).into_response();
+        return Html(assets::GRAPHIQL_PAGE).into_response();
     }
     match parse_get_request(&query_string) {
         Ok(request) => run_graphql(&state, &headers, request, true).await,
@@ -309,25 +313,6 @@ fn parse_get_request(query_string: &str) -> Result<async_graphql::Request, Strin
         }
     }
     Ok(request)
-}
-
-/// GraphiQL, served from the binary so it works without internet access.
-const GRAPHIQL_PAGE: &str = include_str!("../../assets/graphiql/index.html");
-
-async fn graphiql_asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    let (body, content_type): (&'static [u8], &str) = match file.as_str() {
-        "graphiql.min.js" => (include_bytes!("../../assets/graphiql/graphiql.min.js"), "text/javascript"),
-        "graphiql.min.css" => (include_bytes!("../../assets/graphiql/graphiql.min.css"), "text/css"),
-        "react.production.min.js" => {
-            (include_bytes!("../../assets/graphiql/react.production.min.js"), "text/javascript")
-        }
-        "graphql-ws.min.js" => (include_bytes!("../../assets/graphiql/graphql-ws.min.js"), "text/javascript"),
-        "react-dom.production.min.js" => {
-            (include_bytes!("../../assets/graphiql/react-dom.production.min.js"), "text/javascript")
-        }
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
 }
 
 fn graphql_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {

@@ -14,6 +14,7 @@ mod limits;
 mod read;
 mod readme;
 mod schema;
+mod site;
 mod sync;
 mod upgrade;
 mod writes;
