@@ -31,7 +31,7 @@ pub use read::{
     RegionLine, RoleFilter, RoleLine, name_on,
 };
 pub use record::Coded;
-pub use validity::{parse_iso_date, valid_on};
+pub use validity::{DATE_RANGE, parse_iso_date, valid_on};
 pub use vocabulary::{ChangeOperation, ObjectType};
 pub use write::{
     AccessPointPatch, CareFormCreate, CareFormUpdate, CooperationCreate, CooperationMembersSet, CooperationUpdate, End,

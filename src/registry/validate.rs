@@ -1,8 +1,14 @@
 //! Input rules shared by every write: code formats, text limits, e-mail, URL
 //! and phone formats, and date ranges. Problems are collected per field so
 //! the caller gets all of them at once.
+//!
+//! Stored text is shown by portals, printed in letters and compared by
+//! people, so it must mean what it shows: no characters that are invisible or
+//! reorder the text around them, one line where one line is expected, and
+//! URLs only in the one form `url` writes them.
 
 use chrono::NaiveDate;
+use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
 
 use super::error::{UserError, UserErrorCode, WriteError};
 use crate::codes::CodeFormat;
@@ -35,14 +41,9 @@ impl Checks {
         }
     }
 
+    /// One line of text: a name, title or address.
     pub fn text(&mut self, field: &[&str], value: &str, max: usize) {
-        if value.trim().is_empty() {
-            self.invalid(field, "must not be empty");
-        } else if value.chars().count() > max {
-            self.invalid(field, format!("must be at most {max} characters"));
-        } else if value.chars().any(|c| c.is_control() && c != '\n') {
-            self.invalid(field, "must not contain control characters");
-        }
+        self.text_in_lines(field, value, max, false);
     }
 
     pub fn optional_text(&mut self, field: &[&str], value: Option<&String>, max: usize) {
@@ -51,6 +52,18 @@ impl Checks {
         }
     }
 
+    /// Free text that may run over several lines: a description or a note.
+    pub fn optional_free_text(&mut self, field: &[&str], value: Option<&String>, max: usize) {
+        if let Some(value) = value {
+            self.text_in_lines(field, value, max, true);
+        }
+    }
+
+    fn text_in_lines(&mut self, field: &[&str], value: &str, max: usize, multi_line: bool) {
+        if let Some(problem) = text_problem(value, max, multi_line) {
+            self.invalid(field, problem);
+        }
+    }
     pub fn email(&mut self, field: &[&str], value: &str) {
         let valid = value.len() <= MAX_ADDRESS
             && !value.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -65,13 +78,12 @@ impl Checks {
         }
     }
 
+    /// A web address in the form the `url` crate writes it (lower-case
+    /// host, special characters percent-encoded), so what is stored is what
+    /// every client reads back and `<script>` cannot hide in a path.
     pub fn url(&mut self, field: &[&str], value: &str) {
-        let valid = value.len() <= MAX_ADDRESS
-            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
-            && url::Url::parse(value)
-                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| h.contains('.')));
-        if !valid {
-            self.invalid(field, "must be an http(s) URL such as https://www.gemeente.nl/jeugd");
+        if let Err(problem) = web_address(value) {
+            self.invalid(field, problem);
         }
     }
 
@@ -97,5 +109,129 @@ impl Checks {
 
     pub fn finish(self) -> Result<(), WriteError> {
         if self.errors.is_empty() { Ok(()) } else { Err(WriteError::Rejected(self.errors)) }
+    }
+}
+
+/// Combining marks on one letter: Dutch needs one (`ë`), some names two or
+/// three; longer runs only stack marks over the lines around them.
+const MAX_COMBINING_MARKS: usize = 3;
+
+/// Why `value` is not acceptable text, if it is not.
+fn text_problem(value: &str, max: usize, multi_line: bool) -> Option<String> {
+    if value.trim().is_empty() {
+        return Some("must not be empty".into());
+    }
+    if value.chars().count() > max {
+        return Some(format!("must be at most {max} characters"));
+    }
+    let mut marks_in_a_row = 0;
+    for c in value.chars() {
+        if c == '\n' {
+            if !multi_line {
+                return Some("must be one line (no line breaks)".into());
+            }
+        } else if c.is_control() {
+            return Some(format!("must not contain control characters (U+{:04X})", u32::from(c)));
+        } else if c.general_category() == GeneralCategory::Format {
+            // Bidirectional overrides, zero-width characters, the byte-order mark, soft hyphens.
+            return Some(format!(
+                "must not contain invisible formatting characters such as U+{:04X} (bidirectional overrides, \
+                 zero-width characters, byte-order marks)",
+                u32::from(c)
+            ));
+        }
+        marks_in_a_row = if c.general_category_group() == GeneralCategoryGroup::Mark { marks_in_a_row + 1 } else { 0 };
+        if marks_in_a_row > MAX_COMBINING_MARKS {
+            return Some(format!("must not stack more than {MAX_COMBINING_MARKS} combining marks on one character"));
+        }
+    }
+    None
+}
+
+/// The rules for a web address: `http` or `https`; a host that is a domain
+/// name with a dot (not an IP address or `localhost`); no user name,
+/// password or port; written as the `url` crate writes it, apart from the `/`
+/// after a bare host.
+fn web_address(value: &str) -> Result<(), String> {
+    const EXAMPLE: &str = "must be an http(s) URL such as https://www.gemeente.nl/jeugd";
+    if value.len() > MAX_ADDRESS {
+        return Err(format!("must be at most {MAX_ADDRESS} characters"));
+    }
+    let url = url::Url::parse(value).map_err(|_| EXAMPLE.to_owned())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(EXAMPLE.into());
+    }
+    match url.host() {
+        Some(url::Host::Domain(host)) if host.contains('.') => {}
+        Some(url::Host::Domain(_)) | None => return Err(format!("{EXAMPLE}: the host must be a domain name")),
+        Some(_) => return Err("must name its host by domain name, not by IP address".into()),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain a user name or password".into());
+    }
+    if url.port().is_some() {
+        return Err("must not name a port".into());
+    }
+    let normal = url.as_str();
+    let bare_host = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+    if value != normal && !(bare_host && normal.strip_suffix('/') == Some(value)) {
+        return Err(format!("must be written as {normal}"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_that_shows_what_it_is_passes() {
+        for name in ["'s-Gravenhage", "Nuenen, Gerwen en Nederwetten", "Súdwest-Fryslân", "Zoë", "e\u{301}\u{308}"] {
+            assert_eq!(text_problem(name, MAX_NAME, false), None, "{name}");
+        }
+        assert_eq!(text_problem("first line\nsecond line", MAX_TEXT, true), None);
+    }
+
+    #[test]
+    fn invisible_reordering_and_stacked_characters_are_refused() {
+        for text in [
+            "Eind\u{202E}nevohd",
+            "Eind\u{200B}hoven",
+            "\u{FEFF}Eindhoven",
+            "Eind\u{2066}hoven",
+            "Eind\u{00AD}hoven",
+            "two\nlines",
+            "carriage\rreturn",
+            "tab\there",
+            "e\u{301}\u{308}\u{300}\u{302}",
+            "  ",
+        ] {
+            assert!(text_problem(text, MAX_NAME, false).is_some(), "{text:?}");
+        }
+        assert!(text_problem("Eind\u{202E}hoven\nnote", MAX_TEXT, true).is_some());
+    }
+
+    #[test]
+    fn web_addresses_follow_the_stated_rules() {
+        for good in ["https://www.eindhoven.nl", "https://www.eindhoven.nl/", "http://jeugd.example.nl/a/b?c=d#e"] {
+            assert_eq!(web_address(good), Ok(()), "{good}");
+        }
+        for (bad, problem) in [
+            (
+                "https://www.eindhoven.nl/<script>alert(1)</script>",
+                "must be written as https://www.eindhoven.nl/%3Cscript%3E",
+            ),
+            ("HTTPS://WWW.Eindhoven.NL/jeugd", "must be written as https://www.eindhoven.nl/jeugd"),
+            ("ftp://www.eindhoven.nl/", "http(s)"),
+            ("https://192.168.1.1/", "IP address"),
+            ("https://localhost/", "domain name"),
+            ("https://user:secret@www.eindhoven.nl/", "user name or password"),
+            ("https://www.eindhoven.nl:8443/", "port"),
+            ("javascript:alert(1)", "http(s)"),
+            ("https://www.eindhoven.nl/ jeugd", "must be written as"),
+        ] {
+            let refused = web_address(bad).expect_err(bad);
+            assert!(refused.contains(problem), "{bad}: {refused}");
+        }
     }
 }

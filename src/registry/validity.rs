@@ -56,7 +56,13 @@ pub fn recorded_start(valid_from: Option<NaiveDate>, valid_to: Option<NaiveDate>
     }
 }
 
-/// A date written exactly `YYYY-MM-DD`, with a four-digit year. chrono alone
+/// The dates the registry takes, as written in every error message. Youth
+/// care began in 2015, but contracts and cooperations may be older; beyond
+/// this range a date is a typing error. Inside it every date has a
+/// four-digit year, so SQLite's text order and PostgreSQL's date order agree.
+pub const DATE_RANGE: (&str, &str) = ("1800-01-01", "2200-12-31");
+
+/// A date written exactly `YYYY-MM-DD`, inside [`DATE_RANGE`]. chrono alone
 /// also reads `+10000-01-01`, `-1-01-01` and `2025-1-5`; SQLite compares
 /// dates as text, so such a date would sort wrongly there and the two
 /// databases would disagree about what is valid when.
@@ -64,7 +70,8 @@ pub fn parse_iso_date(text: &str) -> Option<NaiveDate> {
     let bytes = text.as_bytes();
     let shaped = bytes.len() == 10
         && bytes.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
-    shaped.then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()).flatten()
+    let in_range = (DATE_RANGE.0..=DATE_RANGE.1).contains(&text);
+    (shaped && in_range).then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()).flatten()
 }
 
 #[cfg(test)]
@@ -72,11 +79,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_four_digit_iso_dates_are_dates() {
+    fn only_iso_dates_from_1800_to_2200_are_dates() {
         assert_eq!(parse_iso_date("2025-06-01"), NaiveDate::from_ymd_opt(2025, 6, 1));
-        for not_a_date in
-            ["+10000-01-01", "-0001-01-01", "0-01-01", "2025-1-5", "2025-02-30", "20250601", " 2025-06-01"]
-        {
+        assert_eq!(parse_iso_date("1800-01-01"), NaiveDate::from_ymd_opt(1800, 1, 1));
+        assert_eq!(parse_iso_date("2200-12-31"), NaiveDate::from_ymd_opt(2200, 12, 31));
+        for not_a_date in [
+            "+10000-01-01",
+            "-0001-01-01",
+            "0-01-01",
+            "0000-01-01",
+            "1799-12-31",
+            "2201-01-01",
+            "9999-12-31",
+            "2025-1-5",
+            "2025-02-30",
+            "20250601",
+            " 2025-06-01",
+        ] {
             assert_eq!(parse_iso_date(not_a_date), None, "{not_a_date}");
         }
     }

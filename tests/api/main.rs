@@ -15,6 +15,7 @@ mod read;
 mod readme;
 mod schema;
 mod site;
+mod stored_input;
 mod sync;
 mod upgrade;
 mod writes;

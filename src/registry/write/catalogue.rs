@@ -134,7 +134,7 @@ impl Command for CareFormCreate {
         checks.code::<RegistryCode>(&["code"], &self.code);
         checks.text(&["name"], &self.name, MAX_NAME);
         checks.text(&["nameEn"], &self.name_en, MAX_NAME);
-        checks.optional_text(&["description"], self.description.as_ref(), MAX_TEXT);
+        checks.optional_free_text(&["description"], self.description.as_ref(), MAX_TEXT);
     }
 
     async fn apply(&self, w: &WriteTxn, _: ()) -> Result<care_form::Model, WriteError> {
@@ -172,7 +172,7 @@ impl Command for CareFormUpdate {
     fn validate(&self, _: &care_form::Model, checks: &mut Checks) {
         checks.optional_text(&["name"], self.name.as_ref(), MAX_NAME);
         checks.optional_text(&["nameEn"], self.name_en.as_ref(), MAX_NAME);
-        checks.optional_text(&["description"], self.description.as_ref().and_then(Option::as_ref), MAX_TEXT);
+        checks.optional_free_text(&["description"], self.description.as_ref().and_then(Option::as_ref), MAX_TEXT);
     }
 
     fn versions(&self, before: &care_form::Model) -> Option<(i32, i32)> {

@@ -105,7 +105,7 @@ impl Command for FrameworkContractCreate {
         checks.code::<RegistryCode>(&["code"], &self.code);
         checks.text(&["title"], &self.title, MAX_NAME);
         checks.optional_text(&["contractingAuthorityName"], self.contracting_authority_name.as_ref(), MAX_NAME);
-        checks.optional_text(&["note"], self.note.as_ref(), MAX_TEXT);
+        checks.optional_free_text(&["note"], self.note.as_ref(), MAX_TEXT);
         checks.period(&["validTo"], self.valid_from, self.valid_to);
     }
 
@@ -169,7 +169,7 @@ impl Command for FrameworkContractUpdate {
         links.check_bound(checks);
         let after = updated(before, self);
         checks.text(&["title"], &after.title, MAX_NAME);
-        checks.optional_text(&["note"], after.note.as_ref(), MAX_TEXT);
+        checks.optional_free_text(&["note"], after.note.as_ref(), MAX_TEXT);
         checks.period(&["validTo"], after.valid_from, after.valid_to);
     }
 

@@ -81,7 +81,7 @@ impl Command for CooperationCreate {
         members.check_bound(checks);
         checks.code::<RegistryCode>(&["code"], &self.code);
         checks.text(&["name"], &self.name, MAX_NAME);
-        checks.optional_text(&["description"], self.description.as_ref(), MAX_TEXT);
+        checks.optional_free_text(&["description"], self.description.as_ref(), MAX_TEXT);
     }
 
     async fn apply(&self, w: &WriteTxn, members: Members) -> Result<cooperation::Model, WriteError> {
@@ -124,7 +124,7 @@ impl Command for CooperationUpdate {
 
     fn validate(&self, _: &cooperation::Model, checks: &mut Checks) {
         checks.optional_text(&["name"], self.name.as_ref(), MAX_NAME);
-        checks.optional_text(&["description"], self.description.as_ref().and_then(Option::as_ref), MAX_TEXT);
+        checks.optional_free_text(&["description"], self.description.as_ref().and_then(Option::as_ref), MAX_TEXT);
     }
 
     fn versions(&self, before: &cooperation::Model) -> Option<(i32, i32)> {

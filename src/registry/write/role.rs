@@ -92,9 +92,7 @@ impl Command for RoleAssign {
 
     fn validate(&self, subject: &RoleSubject, checks: &mut Checks) {
         checks.period(&["validTo"], Some(self.valid_from), self.valid_to);
-        if let Some(note) = &self.note {
-            checks.text(&["note"], note, MAX_TEXT);
-        }
+        checks.optional_free_text(&["note"], self.note.as_ref(), MAX_TEXT);
         let names_nothing = [&self.region_code, &self.cooperation_code, &self.care_form_code, &self.provider_code]
             .iter()
             .all(|code| code.is_none());
