@@ -95,7 +95,7 @@ pub const DEFAULT_SUBSCRIPTIONS_PER_CONNECTION: usize = 100;
 /// The semantic version of the API (schema and HTTP behaviour), sent as the
 /// `API-Version` header of every response; `CHANGELOG.md` says what each
 /// version changed.
-pub const API_VERSION: &str = "1.2.0";
+pub const API_VERSION: &str = "1.3.0";
 
 /// Default deadline of one GraphQL request.
 pub const DEFAULT_EXECUTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

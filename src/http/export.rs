@@ -1,46 +1,71 @@
 //! The downloads: `/export/{municipalities,regions,roles,contracts}.csv?asOf=`,
 //! the registry on one date as spreadsheets, for people who do not write
-//! GraphQL. The rows come from the registry (`registry/read/export.rs`); this
+//! GraphQL, and `/export/{regions,municipalities}.geojson?asOf=`, the same
+//! regions and municipalities as maps. The rows and areas come from the
+//! registry (`registry/read/export.rs`, `registry/read/geometry/`); this
 //! file only reads the request and writes CSV (RFC 4180: a header row, CRLF,
-//! quotes where needed).
+//! quotes where needed) or GeoJSON (RFC 7946), with one path for the caching
+//! headers and the problem details of every file.
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::{AppState, cache, problem, set_header};
 use crate::graphql::ErrorCode;
-use crate::registry::{RegistryError, coverage};
+use crate::registry::{MapLayer, RegistryError, coverage};
 
-/// The tables there are to download, by file name.
+/// The files there are to download.
 #[derive(Debug, Clone, Copy)]
-enum Table {
-    Municipalities,
-    Regions,
-    Roles,
-    Contracts,
+enum File {
+    MunicipalitiesCsv,
+    RegionsCsv,
+    RolesCsv,
+    ContractsCsv,
+    RegionsGeoJson,
+    MunicipalitiesGeoJson,
 }
 
-impl Table {
+impl File {
+    const ALL: [File; 6] = [
+        File::MunicipalitiesCsv,
+        File::RegionsCsv,
+        File::RolesCsv,
+        File::ContractsCsv,
+        File::RegionsGeoJson,
+        File::MunicipalitiesGeoJson,
+    ];
+
     fn named(file: &str) -> Option<Self> {
-        Some(match file {
-            "municipalities.csv" => Table::Municipalities,
-            "regions.csv" => Table::Regions,
-            "roles.csv" => Table::Roles,
-            "contracts.csv" => Table::Contracts,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|known| known.name() == file)
     }
 
-    fn stem(self) -> &'static str {
+    /// The name in the URL: `<stem>.<extension>`.
+    fn name(self) -> &'static str {
         match self {
-            Table::Municipalities => "municipalities",
-            Table::Regions => "regions",
-            Table::Roles => "roles",
-            Table::Contracts => "contracts",
+            File::MunicipalitiesCsv => "municipalities.csv",
+            File::RegionsCsv => "regions.csv",
+            File::RolesCsv => "roles.csv",
+            File::ContractsCsv => "contracts.csv",
+            File::RegionsGeoJson => "regions.geojson",
+            File::MunicipalitiesGeoJson => "municipalities.geojson",
         }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            File::RegionsGeoJson | File::MunicipalitiesGeoJson => "application/geo+json",
+            _ => "text/csv; charset=utf-8; header=present",
+        }
+    }
+
+    /// `attachment; filename="jeugdregio-<stem>-<date>.<extension>"`.
+    fn disposition(self, date: NaiveDate) -> String {
+        let (stem, extension) = self.name().split_once('.').unwrap_or((self.name(), ""));
+        format!("attachment; filename=\"jeugdregio-{stem}-{date}.{extension}\"")
     }
 }
 
@@ -105,13 +130,53 @@ fn to_csv<T: Serialize + Default>(lines: &[T]) -> Result<Vec<u8>, csv::Error> {
     writer.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
-async fn body(state: &AppState, table: Table, date: NaiveDate) -> Result<Result<Vec<u8>, csv::Error>, RegistryError> {
+/// The FeatureCollection of a map (RFC 7946), with its date, attribution and
+/// sources as foreign members.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FeatureCollection<'a, P> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    as_of: NaiveDate,
+    attribution: &'a str,
+    geometry_source: Option<&'a str>,
+    note: Option<&'a str>,
+    features: Vec<Feature<'a, P>>,
+}
+
+#[derive(Serialize)]
+struct Feature<'a, P> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    geometry: Option<&'a RawValue>,
+    properties: &'a P,
+}
+
+fn to_geojson<P: Serialize>(map: &MapLayer<P>) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&FeatureCollection {
+        kind: "FeatureCollection",
+        as_of: map.as_of,
+        attribution: map.attribution,
+        geometry_source: map.geometry_source.as_deref(),
+        note: map.note.as_deref(),
+        features: map
+            .features
+            .iter()
+            .map(|f| Feature { kind: "Feature", id: &f.code, geometry: f.geometry, properties: &f.properties })
+            .collect(),
+    })
+}
+
+async fn body(state: &AppState, file: File, date: NaiveDate) -> Result<anyhow::Result<Vec<u8>>, RegistryError> {
     let registry = &state.registry;
-    Ok(match table {
-        Table::Municipalities => to_csv(&registry.export_municipalities(date).await?),
-        Table::Regions => to_csv(&registry.export_regions(date).await?),
-        Table::Roles => to_csv(&registry.export_roles(date).await?),
-        Table::Contracts => to_csv(&registry.export_contracts(date).await?),
+    Ok(match file {
+        File::MunicipalitiesCsv => to_csv(&registry.export_municipalities(date).await?).map_err(Into::into),
+        File::RegionsCsv => to_csv(&registry.export_regions(date).await?).map_err(Into::into),
+        File::RolesCsv => to_csv(&registry.export_roles(date).await?).map_err(Into::into),
+        File::ContractsCsv => to_csv(&registry.export_contracts(date).await?).map_err(Into::into),
+        File::RegionsGeoJson => to_geojson(&registry.export_region_areas(date).await?).map_err(Into::into),
+        File::MunicipalitiesGeoJson => to_geojson(&registry.export_municipality_areas(date).await?).map_err(Into::into),
     })
 }
 
@@ -122,34 +187,33 @@ pub async fn download(
     RawQuery(query_string): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let Some(table) = Table::named(&file) else { return StatusCode::NOT_FOUND.into_response() };
+    let Some(file) = File::named(&file) else { return StatusCode::NOT_FOUND.into_response() };
     let date = match as_of(query_string.as_deref()) {
         Ok(date) => date,
         Err(error) => return registry_error(&error),
     };
-    // The build too, as for queries: a deploy may change the columns.
+    // The build too, as for queries: a deploy may change the columns or the maps.
     // Read before the rows, so the ETag may name an older version than the body, never a newer one.
     let etag = cache::weak_etag([
         state.build.clone(),
         state.registry.known_version().to_string(),
-        format!("/export/{file}"),
+        format!("/export/{}", file.name()),
         date.to_string(),
     ]);
     let mut response = if cache::matches_etag(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let csv = match body(&state, table, date).await {
-            Ok(Ok(csv)) => csv,
+        let bytes = match body(&state, file, date).await {
+            Ok(Ok(bytes)) => bytes,
             Ok(Err(error)) => {
-                tracing::error!(%error, "writing CSV");
+                tracing::error!(%error, file = file.name(), "writing a download");
                 return internal_error();
             }
             Err(error) => return registry_error(&error),
         };
-        let mut response = csv.into_response();
-        set_header(&mut response, header::CONTENT_TYPE, "text/csv; charset=utf-8; header=present");
-        let disposition = format!("attachment; filename=\"jeugdregio-{}-{date}.csv\"", table.stem());
-        set_header(&mut response, header::CONTENT_DISPOSITION, &disposition);
+        let mut response = bytes.into_response();
+        set_header(&mut response, header::CONTENT_TYPE, file.content_type());
+        set_header(&mut response, header::CONTENT_DISPOSITION, &file.disposition(date));
         response
     };
     set_header(&mut response, header::ETAG, &etag);

@@ -26,9 +26,9 @@ pub use error::{RegistryError, UserError, UserErrorCode, WriteError};
 pub use feed::ChangeFilter;
 pub use live::{LiveChange, OTHER_INSTANCES_POLL};
 pub use read::{
-    AuditFilter, CareAnswer, ContractFilter, ContractLine, CooperationFilter, CooperationMembers, Keyed,
-    MunicipalityFilter, MunicipalityLine, NamePeriod, Names, Page, PageRequest, ProviderFilter, RegionFilter,
-    RegionLine, RoleFilter, RoleLine, name_on,
+    AuditFilter, CareAnswer, ContractFilter, ContractLine, CooperationFilter, CooperationMembers, Keyed, MapFeature,
+    MapLayer, MunicipalityArea, MunicipalityFilter, MunicipalityLine, NamePeriod, Names, Page, PageRequest,
+    ProviderFilter, RegionArea, RegionFilter, RegionLine, RoleFilter, RoleLine, name_on,
 };
 pub use record::Coded;
 pub use validity::{DATE_RANGE, parse_iso_date, valid_on};

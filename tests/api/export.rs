@@ -242,3 +242,230 @@ async fn bad_dates_are_refused_with_problem_details() {
     assert_eq!(response.status(), 404);
     assert_eq!(response.headers()["content-type"], "application/problem+json");
 }
+
+// ---------------------------------------------------------------------------
+// The maps (`/export/*.geojson`)
+
+#[test]
+fn the_maps_copies_of_the_cbs_layers_are_the_shared_data_set() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/data/history/source");
+    if !shared.exists() {
+        eprintln!("{} is absent: nothing to compare the maps' copies with", shared.display());
+        return;
+    }
+    let layers =
+        (2015..=2025).map(|year| format!("jeugdregio_{year}")).chain(["gemeente_2015".into(), "gemeente_2025".into()]);
+    for layer in layers {
+        let file = format!("{layer}.topojson");
+        let copy = std::fs::read(root.join("assets/geo").join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(std::fs::read(shared.join(&file)).unwrap() == copy, "{file} differs");
+    }
+}
+
+/// Downloads `path`, which must answer 200 with a GeoJSON FeatureCollection.
+async fn map(app: &TestApp, path: &str) -> Value {
+    let response = get(app, path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    assert_eq!(response.headers()["content-type"], "application/geo+json", "{path}");
+    let map: Value = response.json().await.unwrap();
+    assert_eq!(map["type"], "FeatureCollection", "{path}");
+    assert_eq!(map["attribution"], "Bron: CBS", "{path}");
+    for feature in features(&map) {
+        assert_eq!(feature["type"], "Feature", "{path}");
+        assert_eq!(feature["id"], feature["properties"]["code"], "{path}");
+    }
+    map
+}
+
+fn features(map: &Value) -> &Vec<Value> {
+    map["features"].as_array().expect("features")
+}
+
+fn feature<'a>(map: &'a Value, code: &str) -> &'a Value {
+    features(map).iter().find(|f| f["id"] == code).unwrap_or_else(|| panic!("no feature {code}"))
+}
+
+fn feature_codes(map: &Value) -> Vec<&str> {
+    features(map).iter().map(|f| f["id"].as_str().expect("a code")).collect()
+}
+
+/// A Polygon or MultiPolygon of WGS84 positions in the Netherlands, with 4 decimals at most.
+fn assert_area(geometry: &Value, code: &str) {
+    let kind = geometry["type"].as_str().unwrap_or_default();
+    assert!(kind == "Polygon" || kind == "MultiPolygon", "{code}: {geometry}");
+    let polygons = match kind {
+        "Polygon" => vec![&geometry["coordinates"]],
+        _ => geometry["coordinates"].as_array().unwrap().iter().collect(),
+    };
+    for rings in polygons {
+        for ring in rings.as_array().unwrap() {
+            let ring = ring.as_array().unwrap();
+            assert!(ring.len() >= 4 && ring.first() == ring.last(), "{code}: a closed ring");
+            for position in ring {
+                let (lon, lat) = (position[0].as_f64().unwrap(), position[1].as_f64().unwrap());
+                assert!((3.3..7.3).contains(&lon) && (50.7..53.6).contains(&lat), "{code}: {position}");
+                assert!(
+                    position
+                        .to_string()
+                        .split(['[', ',', ']'])
+                        .all(|c| c.split('.').nth(1).is_none_or(|d| d.len() <= 4))
+                );
+            }
+        }
+    }
+}
+
+/// Every feature of `map` has an outline from the layer of `year`.
+fn assert_drawn_by(map: &Value, year: i32) {
+    for feature in features(map) {
+        assert_area(&feature["geometry"], feature["id"].as_str().unwrap());
+        assert_eq!(feature["properties"]["geometryYear"], year, "{}", feature["id"]);
+    }
+}
+
+#[tokio::test]
+async fn the_region_map_has_todays_regions_with_their_outlines() {
+    let app = TestApp::spawn().await;
+    let today = jeugdregio::registry::today();
+    let regions = map(&app, "/export/regions.geojson").await;
+    let csv = download(&app, "/export/regions.csv").await;
+    assert_eq!(regions["asOf"], today.to_string());
+    assert_eq!(feature_codes(&regions), csv.codes(), "the regions of regions.csv, in code order");
+    let layer_year = today.format("%Y").to_string().parse::<i32>().unwrap().min(2025);
+    for (feature, row) in features(&regions).iter().zip(&csv.rows) {
+        let properties = &feature["properties"];
+        assert_eq!(properties["name"], row["name"].as_str());
+        assert_eq!(properties["municipalityCount"].to_string(), row["municipality_count"]);
+        assert_eq!(properties["municipalities"].as_array().unwrap().len(), properties["municipalityCount"]);
+    }
+    assert_drawn_by(&regions, layer_year);
+    let source = regions["geometrySource"].as_str().unwrap();
+    let layer = format!("jeugdregio_{layer_year}");
+    assert!(source.contains("CBS gebiedsindelingen") && source.contains("cartomap/nl"), "{source}");
+    assert!(source.contains("CC BY 4.0") && source.contains(&layer), "{source}");
+
+    let zuidoost_brabant = &feature(&regions, "JZ39")["properties"];
+    assert_eq!(zuidoost_brabant["name"], "Zuidoost-Brabant");
+    assert_eq!(zuidoost_brabant["municipalityCount"], 21);
+    let members = zuidoost_brabant["municipalities"].as_array().unwrap();
+    assert!(members.contains(&json!("GM0772")) && members.windows(2).all(|w| w[0].as_str() < w[1].as_str()));
+}
+
+#[tokio::test]
+async fn the_region_map_of_a_past_date_is_drawn_by_that_years_layer() {
+    let app = TestApp::spawn().await;
+    let regions = map(&app, "/export/regions.geojson?asOf=2018-06-01").await;
+    let csv = download(&app, "/export/regions.csv?asOf=2018-06-01").await;
+    assert_eq!(regions["asOf"], "2018-06-01");
+    assert_eq!(feature_codes(&regions), csv.codes());
+    assert!(regions["geometrySource"].as_str().unwrap().contains("jeugdregio_2018"));
+    assert_eq!(regions["note"], Value::Null, "every region has its 2018 outline");
+    assert_drawn_by(&regions, 2018);
+    let mut members: Vec<&str> = Vec::new();
+    for (feature, row) in features(&regions).iter().zip(&csv.rows) {
+        let properties = &feature["properties"];
+        assert_eq!(properties["name"], row["name"].as_str(), "the name of 2018");
+        assert_eq!(properties["municipalityCount"].to_string(), row["municipality_count"]);
+        members.extend(properties["municipalities"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()));
+    }
+    // Every municipality of the date is in exactly one region.
+    members.sort_unstable();
+    let municipalities = download(&app, "/export/municipalities.csv?asOf=2018-06-01").await;
+    assert_eq!(members, municipalities.codes());
+    assert_eq!(members.len(), 380);
+    // Nuth (until 2019) is in Zuid-Limburg in 2018; Arnhem's region had its old name.
+    assert!(feature(&regions, "JZ41")["properties"]["municipalities"].as_array().unwrap().contains(&json!("GM0951")));
+    assert_eq!(feature(&regions, "JZ28")["properties"]["name"], "Arnhem");
+}
+
+#[tokio::test]
+async fn the_municipal_map_has_outlines_only_where_cbs_has_that_years_layer() {
+    let app = TestApp::spawn().await;
+    let today = map(&app, "/export/municipalities.geojson").await;
+    assert_eq!(features(&today).len(), 342);
+    assert!(today["geometrySource"].as_str().unwrap().contains("gemeente_2025"));
+    assert_drawn_by(&today, 2025);
+    let eindhoven = &feature(&today, "GM0772")["properties"];
+    assert_eq!((&eindhoven["name"], &eindhoven["regionCode"]), (&json!("Eindhoven"), &json!("JZ39")));
+    assert_eq!(eindhoven["regionName"], "Zuidoost-Brabant");
+
+    // CBS's municipal boundaries of 2016-2024 are not in the sources: no outline is made up.
+    let then = map(&app, "/export/municipalities.geojson?asOf=2018-06-01").await;
+    let csv = download(&app, "/export/municipalities.csv?asOf=2018-06-01").await;
+    assert_eq!(feature_codes(&then), csv.codes());
+    assert_eq!(features(&then).len(), 380);
+    assert!(features(&then).iter().all(|f| f["geometry"].is_null() && f["properties"]["geometryYear"].is_null()));
+    assert_eq!(then["geometrySource"], Value::Null);
+    let note = then["note"].as_str().expect("a note says why");
+    assert!(note.contains("2018") && note.contains("2015 and 2025"), "{note}");
+    assert_eq!(feature(&then, "GM0951")["properties"]["regionCode"], "JZ41");
+
+    let first = map(&app, "/export/municipalities.geojson?asOf=2015-06-01").await;
+    assert_eq!(features(&first).len(), 393);
+    assert!(first["geometrySource"].as_str().unwrap().contains("gemeente_2015"));
+    assert_drawn_by(&first, 2015);
+}
+
+#[tokio::test]
+async fn an_area_that_changed_after_its_layer_has_no_outline() {
+    let app = TestApp::spawn().await;
+    // Best merges into Eindhoven (both Zuidoost-Brabant) in 2030, and Gemert-Bakel moves to Noord-Limburg in 2031.
+    let operator = app.as_operator();
+    let merge = json!({ "municipalityCodes": ["GM0753"], "successorCode": "GM0772", "date": "2030-01-01" });
+    operator.mutate_ok("municipalityMerge", merge).await;
+    let version = app.query(r#"{ m: municipality(code: "GM1652") { version } }"#).await["m"]["version"].clone();
+    let change = json!({ "municipalityCode": "GM1652", "expectedVersion": version, "regionCode": "JZ37", "validFrom": "2031-01-01" });
+    operator.mutate_ok("membershipChange", change).await;
+
+    // A merger inside one region keeps the region's outline, not the grown municipality's.
+    let regions = map(&app, "/export/regions.geojson?asOf=2030-06-01").await;
+    assert_eq!(feature(&regions, "JZ39")["properties"]["municipalityCount"], 20);
+    assert_area(&feature(&regions, "JZ39")["geometry"], "JZ39");
+    assert!(regions["note"].as_str().unwrap().contains("(0 of these 42)"), "{}", regions["note"]);
+    let municipalities = map(&app, "/export/municipalities.geojson?asOf=2030-06-01").await;
+    assert_eq!(features(&municipalities).len(), 341);
+    assert!(feature(&municipalities, "GM0772")["geometry"].is_null(), "Eindhoven took over Best");
+    assert!(municipalities["note"].as_str().unwrap().contains("(1 of these 341)"), "{}", municipalities["note"]);
+
+    // A municipality that moves changes both regions.
+    let regions = map(&app, "/export/regions.geojson?asOf=2031-06-01").await;
+    for code in ["JZ39", "JZ37"] {
+        let region = feature(&regions, code);
+        assert!(region["geometry"].is_null() && region["properties"]["geometryYear"].is_null(), "{code}");
+    }
+    assert_area(&feature(&regions, "JZ38")["geometry"], "JZ38");
+    let note = regions["note"].as_str().unwrap();
+    assert!(note.contains("no CBS jeugdregio layer after 2025") && note.contains("(2 of these 42)"), "{note}");
+
+    let municipalities = map(&app, "/export/municipalities.geojson?asOf=2031-06-01").await;
+    assert_area(&feature(&municipalities, "GM1652")["geometry"], "GM1652");
+    assert_eq!(feature(&municipalities, "GM1652")["properties"]["regionCode"], "JZ37");
+}
+
+#[tokio::test]
+async fn maps_share_the_downloads_caching_and_problems() {
+    let app = TestApp::spawn().await;
+    let path = "/export/regions.geojson?asOf=2018-06-01";
+    let response = get(&app, path).await;
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-disposition"], "attachment; filename=\"jeugdregio-regions-2018-06-01.geojson\"");
+    assert_eq!(headers["cache-control"], "public, max-age=30");
+    assert_eq!(headers["vary"], "Accept-Encoding");
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    let again = app.client.get(app.url(path)).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
+    // The CSV of the same date is another file.
+    let csv = app.client.get(app.url("/export/regions.csv?asOf=2018-06-01")).header("if-none-match", &etag);
+    assert_eq!(csv.send().await.unwrap().status(), 200);
+
+    for file in ["regions.geojson", "municipalities.geojson"] {
+        let response = get(&app, &format!("/export/{file}?asOf=2014-12-31")).await;
+        assert_eq!(response.status(), 400, "{file}");
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!((&problem["code"], &problem["earliest"]), (&json!("AS_OF_OUT_OF_RANGE"), &json!("2015-01-01")));
+    }
+    assert_eq!(get(&app, "/export/roles.geojson").await.status(), 404);
+}

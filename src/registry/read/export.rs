@@ -84,7 +84,7 @@ has_code!(region, cooperation, care_form, provider);
 
 impl Snapshot {
     /// Region of each municipality on `date`, only where both exist then.
-    fn region_of_municipalities(&self, date: NaiveDate) -> HashMap<i32, i32> {
+    pub(super) fn region_of_municipalities(&self, date: NaiveDate) -> HashMap<i32, i32> {
         self.memberships_on(date)
             .filter(|(m, r)| {
                 self.municipalities.get(*m).is_some_and(|row| row.is_valid_on(date))
@@ -93,7 +93,7 @@ impl Snapshot {
             .collect()
     }
 
-    fn municipality_lines(&self, date: NaiveDate) -> Vec<MunicipalityLine> {
+    pub(super) fn municipality_lines(&self, date: NaiveDate) -> Vec<MunicipalityLine> {
         let region_of = self.region_of_municipalities(date);
         self.municipalities
             .rows
@@ -116,11 +116,20 @@ impl Snapshot {
             .collect()
     }
 
-    fn region_lines(&self, date: NaiveDate) -> Vec<RegionLine> {
-        let mut members: HashMap<i32, usize> = HashMap::new();
-        for region in self.region_of_municipalities(date).into_values() {
-            *members.entry(region).or_default() += 1;
+    /// The codes of each region's member municipalities on `date`, in code order, by region code.
+    pub(super) fn members_of_regions(&self, date: NaiveDate) -> HashMap<&str, Vec<&str>> {
+        let mut members: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (municipality, region) in self.region_of_municipalities(date) {
+            if let (Some(m), Some(r)) = (self.municipalities.get(municipality), self.regions.get(region)) {
+                members.entry(r.code.as_str()).or_default().push(m.code.as_str());
+            }
         }
+        members.values_mut().for_each(|codes| codes.sort_unstable());
+        members
+    }
+
+    pub(super) fn region_lines(&self, date: NaiveDate) -> Vec<RegionLine> {
+        let members = self.members_of_regions(date);
         self.regions
             .rows
             .iter()
@@ -128,7 +137,7 @@ impl Snapshot {
             .map(|r| RegionLine {
                 code: r.code.clone(),
                 name: self.history.region_name(r.id, date, &r.name).to_owned(),
-                municipality_count: members.get(&r.id).copied().unwrap_or_default(),
+                municipality_count: members.get(r.code.as_str()).map_or(0, Vec::len),
             })
             .collect()
     }

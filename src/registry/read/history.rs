@@ -110,6 +110,11 @@ impl History {
     pub fn region_name<'a>(&'a self, id: i32, date: NaiveDate, fallback: &'a str) -> &'a str {
         self.region_names.get(&id).map_or(fallback, |names| name_on(names, date, fallback))
     }
+
+    /// The links to the municipalities whose territory `id` took over, oldest first.
+    pub fn predecessors(&self, id: i32) -> &[lineage::Model] {
+        self.predecessors.get(&id).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// Orders lineage links: the main successor first, then larger parts.

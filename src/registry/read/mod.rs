@@ -3,12 +3,14 @@
 //! queries the GraphQL DataLoaders call (`relations.rs`), which run a fixed
 //! number of statements however many ids they are given; the care-form
 //! arrangements and the portal's question about them (`arrangements.rs`);
-//! the flat tables of the downloads (`export.rs`); and the audit log.
+//! the flat tables of the downloads (`export.rs`) and their maps
+//! (`geometry.rs`); and the audit log.
 
 mod arrangements;
 mod audit;
 mod export;
 mod filters;
+mod geometry;
 mod history;
 mod lookups;
 mod relations;
@@ -24,6 +26,7 @@ pub use arrangements::CareAnswer;
 pub use audit::AuditFilter;
 pub use export::{ContractLine, MunicipalityLine, RegionLine, RoleLine};
 pub use filters::*;
+pub use geometry::{MapFeature, MapLayer, MunicipalityArea, RegionArea};
 pub use history::{NamePeriod, Names, name_on};
 pub use relations::CooperationMembers;
 pub use snapshot::SnapshotCell;
