@@ -226,8 +226,8 @@ function drawMap(regionShapes, municipalityShapes) {
   const withBoundaries = municipalityLayer.childElementCount;
   $('#kaart-gemeentegrenzen').textContent = withBoundaries
     ? 'De dunne lijnen zijn de gemeentegrenzen.'
-    : (municipalityShapes.note ?? 'Voor dit jaar zijn geen gemeentegrenzen beschikbaar.') +
-      ' De gemeenten van deze datum staan in de tabellen.';
+    : `Gemeentegrenzen van ${state.asOf.slice(0, 4)} zitten niet in de bronnen van dit register (wel die van 2015 en ` +
+      'vanaf 2025); de gemeenten van deze datum staan in de tabellen.';
   markSelected();
 }
 
@@ -236,7 +236,9 @@ function showName(label, code) {
   const highlight = $('#kaart .highlight');
   if (!highlight) return;
   highlight.replaceChildren();
-  if (code) highlight.append(svgElement('use', { href: `#vorm-${code}` }));
+  // A copy of the outline only: a <use> would also copy the region's fill over the municipal boundaries.
+  const shape = code && document.getElementById(`vorm-${code}`);
+  if (shape) highlight.append(svgElement('path', { d: shape.getAttribute('d') }));
 }
 
 function markSelected() {

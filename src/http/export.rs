@@ -81,7 +81,11 @@ fn as_of(query_string: Option<&str>) -> Result<NaiveDate, RegistryError> {
         .map_err(|e| RegistryError::invalid("asOf", format!("invalid URL parameters: {e}")))?;
     let Some(text) = parameters.as_of else { return Ok(crate::registry::today()) };
     let date = crate::registry::parse_iso_date(&text).ok_or_else(|| {
-        RegistryError::invalid("asOf", format!("asOf must be a date written YYYY-MM-DD, not {text:?}"))
+        let (earliest, latest) = crate::registry::DATE_RANGE;
+        RegistryError::invalid(
+            "asOf",
+            format!("asOf must be a date YYYY-MM-DD from {earliest} to {latest}, not {text:?}"),
+        )
     })?;
     coverage::check_as_of("asOf", date)
 }

@@ -129,6 +129,8 @@ try {
   const expectedMembers = current.filter((m) => m.region_code === 'JZ39').length;
   check(members === 21 && expectedMembers === 21, `JZ39 shows ${members} municipalities, the data ${expectedMembers}`);
   check((await page.locator('#regio .source').count()) > 0, 'the region panel shows no sources');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.hover('#vorm-JZ39');
   await page.screenshot({ path: join(artefacts, 'page.png'), fullPage: false });
 
   // The date control: the municipalities of 2018-06-01, including ones that no longer exist.
@@ -156,6 +158,12 @@ try {
   await page.setViewportSize({ width: 360, height: 780 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
   check(overflow <= 360, `at 360 px the page is ${overflow} px wide`);
+  for (const table of ['#regiotabel', '#gemeentetabel']) {
+    await page.evaluate(() => { document.querySelector('#gemeenten').open = true; });
+    const [wide, room] = await page.$eval(table, (t) => [t.scrollWidth, t.parentElement.clientWidth]);
+    check(wide <= room, `at 360 px ${table} is ${wide} px wide in ${room} px`);
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(artefacts, 'page-360.png') });
 
   check(consoleErrors.length === 0, `console errors: ${consoleErrors.join(' | ')}`);
