@@ -121,6 +121,9 @@ pub struct ServeArgs {
     /// Open connections one client address may hold.
     #[arg(long, env = "JEUGDREGIO_CONNECTIONS_PER_ADDRESS", default_value_t = 256)]
     pub connections_per_address: usize,
+    /// On SIGTERM, how long requests in flight may take to finish before the process exits anyway.
+    #[arg(long, env = "JEUGDREGIO_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
 }
 
 impl ServeArgs {
@@ -128,6 +131,7 @@ impl ServeArgs {
         crate::server::ConnectionLimits {
             header_read_timeout: self.header_read_timeout,
             per_address: self.connections_per_address,
+            shutdown_grace: self.shutdown_grace,
         }
     }
 

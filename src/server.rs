@@ -1,7 +1,8 @@
 //! Accepting connections: bounded per client address, with a deadline for
 //! request headers (so slow or silent clients cannot hold the service), the
 //! peer address on every request (for rate limits), and a graceful shutdown
-//! that finishes the requests in flight.
+//! that finishes the requests in flight within a bounded grace period and
+//! tells WebSocket clients it is going away.
 //!
 //! `axum::serve` covers the common case but sets no header deadline and no
 //! cap per address, so this is the same loop with those two added.
@@ -33,11 +34,30 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     /// Open connections one client address may hold; more are closed at once.
     pub per_address: usize,
+    /// After the shutdown signal, how long requests in flight may take to
+    /// finish; connections still open then are cut, so a client that never
+    /// finishes its request cannot keep the process alive.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
-        Self { header_read_timeout: Duration::from_secs(10), per_address: 256 }
+        Self { header_read_timeout: Duration::from_secs(10), per_address: 256, shutdown_grace: Duration::from_secs(10) }
+    }
+}
+
+/// In every request's extensions: lets a long-lived exchange (a WebSocket)
+/// learn of the shutdown, and holds the server open while it winds down.
+#[derive(Clone)]
+pub struct Shutdown {
+    signal: watch::Sender<()>,
+    _open: watch::Receiver<()>,
+}
+
+impl Shutdown {
+    /// Completes when the server has been told to stop.
+    pub async fn started(&self) {
+        self.signal.closed().await;
     }
 }
 
@@ -115,9 +135,11 @@ pub async fn serve(
             tracing::debug!(%peer, "connection closed: too many from this address");
             continue; // dropping the stream closes it
         };
+        let shutdown = Shutdown { signal: signal_tx.clone(), _open: close_rx.clone() };
         let service = router.clone().map_request(move |request: hyper::Request<Incoming>| {
             let mut request = request.map(Body::new);
             request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            request.extensions_mut().insert(shutdown.clone());
             request
         });
         let (signal_tx, close_rx) = (signal_tx.clone(), close_rx.clone());
@@ -145,6 +167,9 @@ pub async fn serve(
         });
     }
     drop((close_rx, listener));
-    close_tx.closed().await;
+    if tokio::time::timeout(limits.shutdown_grace, close_tx.closed()).await.is_err() {
+        let open: usize = open.lock().expect("connection counts").values().sum();
+        tracing::warn!(open, grace = ?limits.shutdown_grace, "connections still open after the grace period are cut");
+    }
     Ok(())
 }

@@ -37,6 +37,19 @@ pub struct TestApp {
     _turn: Option<Turn>,
 }
 
+/// How the tests run the service on `database`.
+fn test_settings(database: &TestDatabase) -> jeugdregio::Settings {
+    jeugdregio::Settings {
+        database_url: database.url.clone(),
+        auth: auth_config(),
+        cache_max_age: CACHE_MAX_AGE,
+        // Tests send hundreds of requests a second from one address; the
+        // rate limit has a test of its own.
+        rate_limits: jeugdregio::ratelimit::RateLimits { per_second: 0, ..Default::default() },
+        ..Default::default()
+    }
+}
+
 /// Tests' services run side by side, except for one that measures the service
 /// (what a query costs in SQL statements): it runs alone, so that other tests'
 /// load cannot change how its DataLoaders batch.
@@ -75,16 +88,7 @@ impl TestApp {
     }
 
     async fn spawn_on_in(database: TestDatabase, turn: Turn) -> TestApp {
-        let settings = jeugdregio::Settings {
-            database_url: database.url.clone(),
-            auth: auth_config(),
-            cache_max_age: CACHE_MAX_AGE,
-            // Tests send hundreds of requests a second from one address; the
-            // rate limit has a test of its own.
-            rate_limits: jeugdregio::ratelimit::RateLimits { per_second: 0, ..Default::default() },
-            ..Default::default()
-        };
-        Self::start(settings, Arc::new(database), Some(turn)).await
+        Self::start(test_settings(&database), Arc::new(database), Some(turn)).await
     }
 
     /// Another instance of the service on this app's database, started with
@@ -102,6 +106,20 @@ impl TestApp {
             jeugdregio::server::serve(listener, router, Default::default(), std::future::pending()).await.unwrap()
         });
         TestApp { base_url, client: reqwest::Client::new(), settings, database, _turn: turn }
+    }
+
+    /// A service that runs elsewhere (say, the `jeugdregio` binary in a child
+    /// process) at `base_url` on `database`, to talk to as to any other.
+    pub async fn running_at(base_url: String, database: TestDatabase) -> TestApp {
+        let turn = Turn::Shared { _guard: SIDE_BY_SIDE.read().await };
+        let settings = test_settings(&database);
+        TestApp { base_url, client: reqwest::Client::new(), settings, database: Arc::new(database), _turn: Some(turn) }
+    }
+
+    /// This app's database served by another server at `base_url` (one the test runs itself).
+    pub fn served_at(&self, base_url: String) -> TestApp {
+        let (client, settings, database) = (reqwest::Client::new(), self.settings.clone(), self.database.clone());
+        TestApp { base_url, client, settings, database, _turn: None }
     }
 
     /// The settings the service was started with.
@@ -326,7 +344,7 @@ fn object_fields(object: &str) -> &'static str {
 // Tokens
 
 /// A valid token of the registry operator.
-fn operator_token() -> String {
+pub fn operator_token() -> String {
     issue(jeugdregio::auth::TokenFor::Operator)
 }
 

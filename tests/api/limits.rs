@@ -419,8 +419,11 @@ async fn silent_slow_and_surplus_connections_are_closed() {
     let router = jeugdregio::app(&app.settings()).await.expect("start the service");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let limits =
-        jeugdregio::server::ConnectionLimits { header_read_timeout: Duration::from_millis(300), per_address: 2 };
+    let limits = jeugdregio::server::ConnectionLimits {
+        header_read_timeout: Duration::from_millis(300),
+        per_address: 2,
+        ..Default::default()
+    };
     tokio::spawn(jeugdregio::server::serve(listener, router, limits, std::future::pending()));
     /// Reads until the server closes the connection; how long that took.
     async fn closed_after(stream: &mut TcpStream) -> Duration {

@@ -14,6 +14,7 @@ mod limits;
 mod read;
 mod readme;
 mod schema;
+mod shutdown;
 mod site;
 mod stored_input;
 mod sync;
