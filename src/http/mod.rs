@@ -112,7 +112,8 @@ pub fn router(state: AppState) -> Router {
         // Each request's log lines carry its request id (set by the layer outside this one).
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             let request_id = request.headers().get(X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id)
+            let uri = crate::secrets::RedactedUri(request.uri());
+            tracing::info_span!("request", method = %request.method(), %uri, request_id)
         }))
         .layer(axum::middleware::from_fn(problem::problem_details))
         // Every response names its request (the client's own X-Request-Id, or a new UUID)...
