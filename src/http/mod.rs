@@ -349,6 +349,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}\n", kib * 1024));
         }
     }
+    body.push_str(&state.authenticator.failures().prometheus_text());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
