@@ -4,6 +4,9 @@
 //! (development) or an RS256/EdDSA public key (production). The algorithm is
 //! pinned to the key type, so `alg: none` or an HS256 token signed with a
 //! public key is refused. `exp`, `iss`, `aud` and `sub` are required.
+//!
+//! A refused token leaves one log line with the kind of failure (never the
+//! token) and counts on `/metrics` (`jeugdregio_authentication_failures_total`).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,6 +14,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use serde::{Deserialize, Serialize};
 
 use crate::codes::MunicipalityCode;
+
+mod failure;
+pub use failure::{AuthFailure, FailureCounts};
 
 /// The scope that makes a caller the registry operator.
 pub const ADMIN_SCOPE: &str = "registry:admin";
@@ -44,18 +50,30 @@ impl Actor {
     }
 }
 
-/// Why a token was refused. Shown to the caller: it names no secret.
+/// Why a token was refused: the message for the caller (it names no
+/// secret) and the kind of failure for the log and the metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthError(pub String);
+pub struct AuthError(pub String, pub AuthFailure);
 
-/// Verification settings.
-#[derive(Debug, Clone, Default)]
+/// Verification settings. Its `Debug` shows no secret.
+#[derive(Clone, Default)]
 pub struct AuthConfig {
     pub secret: Option<String>,
     /// PEM text of an RSA or Ed25519 public key.
     pub public_key_pem: Option<String>,
     pub issuer: String,
     pub audience: String,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("secret", &self.secret.as_ref().map(|_| crate::secrets::REDACTED))
+            .field("public_key_pem", &self.public_key_pem.as_ref().map(|_| "(PEM)"))
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,13 +117,15 @@ struct IssuedClaims<'a> {
 #[derive(Clone)]
 pub struct Authenticator {
     key: Option<(DecodingKey, Validation)>,
+    /// Refused headers, shared by every clone.
+    failures: FailureCounts,
 }
 
 impl Authenticator {
     pub fn new(config: &AuthConfig) -> anyhow::Result<Self> {
         let (key, algorithm) = match (&config.secret, &config.public_key_pem) {
             (Some(_), Some(_)) => anyhow::bail!("configure either a JWT secret or a JWT public key, not both"),
-            (None, None) => return Ok(Self { key: None }),
+            (None, None) => return Ok(Self { key: None, failures: Default::default() }),
             (Some(secret), None) => {
                 ensure_long_enough(secret)?;
                 (DecodingKey::from_secret(secret.as_bytes()), Algorithm::HS256)
@@ -125,36 +145,62 @@ impl Authenticator {
         validation.set_audience(&[&config.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 30;
-        Ok(Self { key: Some((key, validation)) })
+        Ok(Self { key: Some((key, validation)), failures: Default::default() })
     }
 
     pub fn has_key(&self) -> bool {
         self.key.is_some()
     }
 
-    /// The actor for an `Authorization` header value (or its absence).
+    /// The actor for a request's `Authorization` header value (or its
+    /// absence). A refused header is logged (the kind of failure, never the
+    /// token) and counted.
     pub fn authenticate(&self, authorization: Option<&str>) -> Result<Actor, AuthError> {
+        self.identify(authorization).inspect_err(|AuthError(_, failure)| {
+            self.failures.record(*failure);
+            tracing::warn!(reason = failure.as_str(), "refused the bearer token of a request");
+        })
+    }
+
+    /// [`Authenticator::authenticate`] without logging or counting, for
+    /// looking at a header again (the rate limiter keys clients by it).
+    pub fn identify(&self, authorization: Option<&str>) -> Result<Actor, AuthError> {
         let Some(header) = authorization else { return Ok(Actor::Anonymous) };
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| AuthError("the Authorization header must be `Bearer <token>`".into()))?;
+            .ok_or_else(|| {
+                AuthError("the Authorization header must be `Bearer <token>`".into(), AuthFailure::MalformedHeader)
+            })?;
         let Some((key, validation)) = &self.key else {
-            return Err(AuthError("this service has no token key configured and accepts no tokens".into()));
+            return Err(AuthError(
+                "this service has no token key configured and accepts no tokens".into(),
+                AuthFailure::NoKey,
+            ));
         };
         let claims = decode::<VerifiedClaims>(token, key, validation)
-            .map_err(|e| AuthError(format!("invalid token: {e}")))?
+            .map_err(|e| AuthError(format!("invalid token: {e}"), AuthFailure::of(&e)))?
             .claims;
         if claims.scope.as_ref().is_some_and(|s| s.contains(ADMIN_SCOPE)) {
             return Ok(Actor::Operator { subject: claims.sub });
         }
         match claims.municipality {
             Some(code) if MunicipalityCode::is_valid(&code) => Ok(Actor::Municipality { code, subject: claims.sub }),
-            Some(_) => Err(AuthError("the municipality claim is not a CBS code such as GM0772".into())),
-            None => Err(AuthError(format!("the token names no municipality and has no {ADMIN_SCOPE} scope"))),
+            Some(_) => {
+                Err(AuthError("the municipality claim is not a CBS code such as GM0772".into(), AuthFailure::NoActor))
+            }
+            None => Err(AuthError(
+                format!("the token names no municipality and has no {ADMIN_SCOPE} scope"),
+                AuthFailure::NoActor,
+            )),
         }
+    }
+
+    /// Refused `Authorization` headers so far, per kind of failure.
+    pub fn failures(&self) -> &FailureCounts {
+        &self.failures
     }
 }
 
@@ -207,4 +253,51 @@ pub fn issue_token(
         scope,
     };
     Ok(encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_counted_by_reason_and_the_rate_limiter_s_look_is_not() {
+        let secret = "a-secret-that-is-long-enough-for-hs256";
+        let config = AuthConfig {
+            secret: Some(secret.into()),
+            issuer: "jeugdregio".into(),
+            audience: "jeugdregio".into(),
+            ..Default::default()
+        };
+        let authenticator = Authenticator::new(&config).unwrap();
+        let count = |failure: AuthFailure| authenticator.failures().count(failure);
+        assert_eq!(authenticator.authenticate(Some("Basic abc")).unwrap_err().1, AuthFailure::MalformedHeader);
+        assert_eq!(authenticator.authenticate(Some("Bearer abc")).unwrap_err().1, AuthFailure::Malformed);
+        let other = AuthConfig { secret: Some("another-secret-that-is-long-enough-too".into()), ..config.clone() };
+        let forged = format!("Bearer {}", issue_token(&other, "x", TokenFor::Operator, 60).unwrap());
+        assert_eq!(authenticator.authenticate(Some(&forged)).unwrap_err().1, AuthFailure::BadSignature);
+        assert_eq!(authenticator.identify(Some(&forged)).unwrap_err().1, AuthFailure::BadSignature);
+        let valid = format!("Bearer {}", issue_token(&config, "x", TokenFor::Municipality("GM0772"), 60).unwrap());
+        assert!(authenticator.authenticate(Some(&valid)).is_ok());
+        assert_eq!(authenticator.authenticate(None), Ok(Actor::Anonymous));
+        assert_eq!(
+            (count(AuthFailure::MalformedHeader), count(AuthFailure::Malformed), count(AuthFailure::BadSignature)),
+            (1, 1, 1)
+        );
+        let metrics = authenticator.failures().prometheus_text();
+        assert!(metrics.contains("# TYPE jeugdregio_authentication_failures_total counter\n"), "{metrics}");
+        assert!(
+            metrics.contains("jeugdregio_authentication_failures_total{reason=\"bad_signature\"} 1\n"),
+            "{metrics}"
+        );
+        assert!(metrics.contains("jeugdregio_authentication_failures_total{reason=\"expired\"} 0\n"), "{metrics}");
+        // A clone (the router's copy) counts into the same counters.
+        let _ = authenticator.clone().authenticate(Some("Bearer abc"));
+        assert_eq!(count(AuthFailure::Malformed), 2);
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let config = AuthConfig { secret: Some("a-secret-that-is-long-enough-for-hs256".into()), ..Default::default() };
+        assert!(!format!("{config:?}").contains("a-secret"), "{config:?}");
+    }
 }

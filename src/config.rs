@@ -34,11 +34,18 @@ pub enum Command {
     PrintSchema,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct DatabaseArgs {
     /// `sqlite://path?mode=rwc` or `postgres://user@host/database`.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    // The environment's value is not shown in --help: it may hold a password.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database_url: String,
+}
+
+impl std::fmt::Debug for DatabaseArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseArgs").field("database_url", &crate::secrets::redact_url(&self.database_url)).finish()
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -157,7 +164,7 @@ impl ServeArgs {
 }
 
 /// How bearer tokens are verified. With no key, every token is refused.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct AuthArgs {
     /// HS256 shared secret (development), at least 32 bytes.
     #[arg(long, env = "JEUGDREGIO_JWT_SECRET", hide_env_values = true)]
@@ -171,6 +178,17 @@ pub struct AuthArgs {
     /// Required `aud` claim.
     #[arg(long, env = "JEUGDREGIO_JWT_AUDIENCE", default_value = "jeugdregio")]
     pub jwt_audience: String,
+}
+
+impl std::fmt::Debug for AuthArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthArgs")
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| crate::secrets::REDACTED))
+            .field("jwt_public_key", &self.jwt_public_key)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .finish()
+    }
 }
 
 impl AuthArgs {
@@ -225,5 +243,27 @@ mod tests {
         assert_eq!(args.connection_limits(), crate::server::ConnectionLimits::default());
         assert_eq!(args.cache_max_age, crate::Settings::default().cache_max_age);
         assert_eq!(args.response_cache_mib << 20, crate::Settings::default().response_cache_bytes);
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let Command::Serve(args) = Cli::parse_from([
+            "jeugdregio",
+            "serve",
+            "--database-url",
+            "postgres://registry:hunter2@db/registry?password=hunter3",
+            "--jwt-secret",
+            "a-secret-that-is-long-enough-for-hs256",
+        ])
+        .command
+        else {
+            unreachable!()
+        };
+        let debug = format!("{args:?}");
+        for secret in ["hunter2", "hunter3", "a-secret"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        let settings = crate::Settings { database_url: args.database.database_url.clone(), ..Default::default() };
+        assert!(!format!("{settings:?}").contains("hunter"), "{settings:?}");
     }
 }

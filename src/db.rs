@@ -5,7 +5,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
+use url::Url;
+
+use crate::secrets;
 
 /// Number of SQL statements the service has sent; exported on `/metrics` so
 /// operators (and tests) can see what a query costs.
@@ -18,9 +21,25 @@ impl StatementCounter {
     }
 }
 
+/// How long a write on SQLite waits for another connection's (or process's)
+/// write lock before it fails with "database is locked". Write transactions
+/// begin with `BEGIN IMMEDIATE`, so they do wait (see `registry/write/txn.rs`).
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Connects to SQLite or PostgreSQL, whichever the URL names.
+///
+/// The URL's password never reaches sea-orm or sqlx inside the URL (their
+/// trace spans show the URL they were given), and an error never shows it:
+/// see [`DriverUrl`].
 pub async fn connect(url: &str) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
-    let mut options = ConnectOptions::new(url.to_owned());
+    let DriverUrl { url: driver_url, password, ignored } = DriverUrl::parse(url)?;
+    for parameter in ignored {
+        tracing::warn!(
+            parameter,
+            "ignoring the database URL parameter {parameter:?}: the PostgreSQL driver does not know it (its value is not shown)"
+        );
+    }
+    let mut options = ConnectOptions::new(driver_url);
     options
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))
@@ -29,16 +48,89 @@ pub async fn connect(url: &str) -> Result<(DatabaseConnection, StatementCounter)
         // WAL lets readers go on while one writer commits.
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
         });
-    let mut db = Database::connect(options).await?;
+    if let Some(password) = password.clone() {
+        options.map_sqlx_postgres_opts(move |opts| opts.password(&password));
+    }
+    let mut db = Database::connect(options).await.map_err(|error| scrub(error, url, password.as_deref()))?;
     let counter = StatementCounter::default();
     let statements = counter.0.clone();
     db.set_metric_callback(move |_| {
         statements.fetch_add(1, Ordering::Relaxed);
     });
     Ok((db, counter))
+}
+
+/// A database URL as the driver gets it: without its password, which is
+/// handed over apart (sqlx reads it from the user info or from `?password=`,
+/// the latter winning), and without secret parameters the driver does not
+/// know (sqlx would log their values when it ignores them).
+struct DriverUrl {
+    url: String,
+    password: Option<String>,
+    /// Secret parameters left out, by name.
+    ignored: Vec<String>,
+}
+
+impl DriverUrl {
+    fn parse(url: &str) -> Result<DriverUrl, DbErr> {
+        let refuse = |why: &str| DbErr::Conn(RuntimeErr::Internal(format!("{why}: {}", secrets::redact_url(url))));
+        let mut parsed =
+            Url::parse(url).map_err(|error| refuse(&format!("the database URL is not a URL ({error})")))?;
+        let secret_parameters: Vec<String> = parsed
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .map(|pair| secrets::parameter_name(pair).into_owned())
+            .filter(|name| secrets::is_secret_parameter(name))
+            .collect();
+        match parsed.scheme() {
+            "postgres" | "postgresql" => {}
+            "sqlite" if parsed.password().is_none() && secret_parameters.is_empty() => {
+                return Ok(DriverUrl { url: url.to_owned(), password: None, ignored: vec![] });
+            }
+            "sqlite" => return Err(refuse("a SQLite database URL takes no password; remove it")),
+            _ => return Err(refuse("the database URL names neither SQLite (sqlite://) nor PostgreSQL (postgres://)")),
+        }
+        let mut password = parsed
+            .password()
+            .map(|encoded| percent_encoding::percent_decode_str(encoded).decode_utf8_lossy().into_owned());
+        if let Some((_, value)) = parsed.query_pairs().filter(|(name, _)| name == "password").last() {
+            password = Some(value.into_owned());
+        }
+        let _ = parsed.set_password(None);
+        if let Some(query) = parsed.query() {
+            let kept: Vec<&str> =
+                query.split('&').filter(|pair| !secrets::is_secret_parameter(&secrets::parameter_name(pair))).collect();
+            let kept = kept.join("&");
+            parsed.set_query((!kept.is_empty()).then_some(kept.as_str()));
+        }
+        let ignored = secret_parameters.into_iter().filter(|name| name != "password").collect();
+        Ok(DriverUrl { url: parsed.into(), password, ignored })
+    }
+}
+
+/// `error` as it may be shown: should the driver ever quote the URL or the
+/// password, they are replaced by the redacted URL and `***`.
+fn scrub(error: DbErr, url: &str, password: Option<&str>) -> DbErr {
+    let text = error.to_string();
+    let shows_password = password.is_some_and(|password| !password.is_empty() && text.contains(password));
+    if !text.contains(url) && !shows_password {
+        return error;
+    }
+    let scrubbed = |text: String| {
+        let mut text = text.replace(url, &secrets::redact_url(url));
+        if let Some(password) = password.filter(|password| !password.is_empty()) {
+            text = text.replace(password, secrets::REDACTED);
+        }
+        text
+    };
+    match error {
+        DbErr::Conn(inner) => DbErr::Conn(RuntimeErr::Internal(scrubbed(inner.to_string()))),
+        other => DbErr::Custom(scrubbed(other.to_string())),
+    }
 }
 
 /// Applies pending migrations.
@@ -51,16 +143,52 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
     migration::seed::seed(db).await
 }
 
-/// The URL without its password, for logs.
-pub fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
-                None => url.to_owned(),
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_driver_gets_the_password_apart_from_the_url() {
+        let parsed = DriverUrl::parse("postgres://registry:hunter%402@db:5432/registry?sslmode=disable").unwrap();
+        assert_eq!(parsed.url, "postgres://registry@db:5432/registry?sslmode=disable");
+        assert_eq!(parsed.password.as_deref(), Some("hunter@2"));
+        // `?password=` wins over the user info, as in sqlx; secret parameters sqlx does not know are left out.
+        let parsed = DriverUrl::parse(
+            "postgresql://registry:a1@db/registry?password=b%262&Password=c3&sslmode=require&sslpassword=d4",
+        )
+        .unwrap();
+        assert_eq!(parsed.url, "postgresql://registry@db/registry?sslmode=require");
+        assert_eq!(parsed.password.as_deref(), Some("b&2"));
+        assert_eq!(parsed.ignored, ["Password", "sslpassword"]);
+        let parsed = DriverUrl::parse("postgres://db/registry?password=b2").unwrap();
+        assert_eq!((parsed.url.as_str(), parsed.password.as_deref()), ("postgres://db/registry", Some("b2")));
+        let parsed = DriverUrl::parse("postgres://registry@db/registry").unwrap();
+        assert_eq!((parsed.url.as_str(), parsed.password), ("postgres://registry@db/registry", None));
+        let parsed = DriverUrl::parse(crate::config::DEFAULT_DATABASE_URL).unwrap();
+        assert_eq!((parsed.url.as_str(), parsed.password), (crate::config::DEFAULT_DATABASE_URL, None));
+    }
+
+    #[test]
+    fn urls_the_service_cannot_use_are_refused_without_their_password() {
+        for url in [
+            "sqlite://registry.sqlite?mode=rwc&password=hunter2",
+            "sqlite://user:hunter2@registry.sqlite",
+            "mysql://user:hunter2@db/registry",
+            "user:hunter2@db/registry",
+        ] {
+            let error = DriverUrl::parse(url).err().unwrap_or_else(|| panic!("{url} is accepted")).to_string();
+            assert!(!error.contains("hunter2"), "{error}");
+            assert!(error.contains("***"), "{error}");
         }
-        _ => url.to_owned(),
+    }
+
+    #[test]
+    fn a_driver_error_that_quotes_the_url_or_password_is_scrubbed() {
+        let url = "postgres://u:hunter2@db/r";
+        let quoting = DbErr::Conn(RuntimeErr::Internal(format!("cannot use {url} (password hunter2)")));
+        let error = scrub(quoting, url, Some("hunter2"));
+        assert_eq!(error.to_string(), "Connection Error: cannot use postgres://u:***@db/r (password ***)");
+        let error = scrub(DbErr::Custom("pool timed out".into()), url, Some("hunter2"));
+        assert!(matches!(error, DbErr::Custom(_)), "other errors are left as they are");
     }
 }

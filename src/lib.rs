@@ -12,14 +12,15 @@ pub mod import;
 pub mod memory;
 pub mod ratelimit;
 pub mod registry;
+pub mod secrets;
 pub mod server;
 
 use crate::graphql::build_schema;
 use crate::http::AppState;
 use crate::registry::Registry;
 
-/// What the service needs to start.
-#[derive(Debug, Clone)]
+/// What the service needs to start. Its `Debug` shows no secret.
+#[derive(Clone)]
 pub struct Settings {
     pub database_url: String,
     pub auth: auth::AuthConfig,
@@ -33,6 +34,20 @@ pub struct Settings {
     pub loader_delay: std::time::Duration,
     /// Memory for kept answers to public queries; 0 keeps none.
     pub response_cache_bytes: u64,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &secrets::redact_url(&self.database_url))
+            .field("auth", &self.auth)
+            .field("cache_max_age", &self.cache_max_age)
+            .field("limits", &self.limits)
+            .field("rate_limits", &self.rate_limits)
+            .field("loader_delay", &self.loader_delay)
+            .field("response_cache_bytes", &self.response_cache_bytes)
+            .finish()
+    }
 }
 
 impl Default for Settings {

@@ -13,7 +13,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(args) => {
-            tracing::info!(database = %db::redacted(&args.database.database_url), "opening the registry");
+            tracing::info!(database = %jeugdregio::secrets::redact_url(&args.database.database_url), "opening the registry");
             let settings = jeugdregio::Settings {
                 database_url: args.database.database_url.clone(),
                 auth: args.auth.to_config()?,

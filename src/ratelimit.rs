@@ -69,7 +69,7 @@ impl KeyExtractor for ClientKeyExtractor {
     fn extract<T>(&self, request: &Request<T>) -> Result<ClientKey, GovernorError> {
         let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         if authorization.is_some()
-            && let Ok(actor) = self.authenticator.authenticate(authorization)
+            && let Ok(actor) = self.authenticator.identify(authorization)
             && actor != Actor::Anonymous
         {
             return Ok(ClientKey::Token(format!("{}\n{}", actor.organisation(), actor.subject())));

@@ -112,7 +112,8 @@ pub fn router(state: AppState) -> Router {
         // Each request's log lines carry its request id (set by the layer outside this one).
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             let request_id = request.headers().get(X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id)
+            let uri = crate::secrets::RedactedUri(request.uri());
+            tracing::info_span!("request", method = %request.method(), %uri, request_id)
         }))
         .layer(axum::middleware::from_fn(problem::problem_details))
         // Every response names its request (the client's own X-Request-Id, or a new UUID)...
@@ -348,6 +349,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}\n", kib * 1024));
         }
     }
+    body.push_str(&state.authenticator.failures().prometheus_text());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 

@@ -11,6 +11,7 @@ mod helpers;
 mod history;
 mod import;
 mod limits;
+mod operations;
 mod read;
 mod readme;
 mod schema;

@@ -218,7 +218,14 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
 /// [`cbs_files::ClassificationFiles::before`]): a registry of an earlier year,
 /// for trying the yearly update (`import-cbs`) on.
 pub async fn seed_before(db: &DatabaseConnection, cut: Option<NaiveDate>) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
+    // On SQLite the write lock is taken at BEGIN, so a seed that meets
+    // another process's write waits for it (busy timeout) instead of failing
+    // when its first write upgrades the read; PostgreSQL ignores the mode.
+    let immediate = sea_orm_migration::sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm_migration::sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    let txn = db.begin_with_options(immediate).await?;
     if region::Entity::find().count(&txn).await? > 0 {
         return Ok(false);
     }

@@ -2,8 +2,10 @@
 //! runs, in this order:
 //!
 //! 1. the signed-in check (policy),
-//! 2. begin: one transaction (serialised per process on SQLite, which has one
-//!    writer; READ COMMITTED, see `feed.rs`),
+//! 2. begin: one transaction (`txn::begin_write`: READ COMMITTED on
+//!    PostgreSQL, see `feed.rs`; on SQLite, which has one writer, serialised
+//!    per process and `BEGIN IMMEDIATE`, so other processes' writers are
+//!    waited for up to the busy timeout),
 //! 3. the idempotency receipt, inside that transaction: a retry is answered
 //!    from its first attempt, a concurrent one waits for it,
 //! 4. load what the mutation names (unknown codes are NOT_FOUND),

@@ -6,8 +6,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, IntoActiveModel, IsolationLevel,
-    QueryFilter, QuerySelect, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, IsolationLevel, QueryFilter, QuerySelect, SqlErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use serde::Serialize;
 
@@ -39,6 +40,28 @@ pub struct WriteTxn {
     wrote: AtomicBool,
 }
 
+/// Begins a write transaction: the one place every write path begins one.
+///
+/// PostgreSQL: READ COMMITTED whatever the server's default, because the
+/// feed's head row lock relies on a blocked UPDATE seeing the committed value.
+///
+/// SQLite: `BEGIN IMMEDIATE`, and no isolation level (SQLite has one, and
+/// sea-orm logs a warning for every transaction asked for one). IMMEDIATE
+/// takes the write lock at once, so a write that meets another process's
+/// write lock waits up to the busy timeout (`db::SQLITE_BUSY_TIMEOUT`). A
+/// deferred transaction reads first (receipt, lookups) and then upgrades to
+/// a write lock; SQLite refuses that upgrade with SQLITE_BUSY at once,
+/// without waiting, when another connection is writing.
+async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
+    let options = match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() }
+        }
+        _ => TransactionOptions { isolation_level: Some(IsolationLevel::ReadCommitted), ..Default::default() },
+    };
+    db.begin_with_options(options).await
+}
+
 impl WriteTxn {
     /// Begins the transaction and takes the receipt, or finds the earlier attempt.
     pub async fn begin(registry: &Registry, intent: &Intent<'_>, input: &impl Serialize) -> Result<Began, WriteError> {
@@ -51,11 +74,7 @@ impl WriteTxn {
             DatabaseBackend::Sqlite => Some(registry.sqlite_writer.clone().lock_owned().await),
             _ => None,
         };
-        // READ COMMITTED whatever the server's default: the feed's head row
-        // lock relies on a blocked UPDATE seeing the committed value.
-        // (SQLite has one isolation level, and sea-orm warns on every write when asked for one.)
-        let isolation = writer.is_none().then_some(IsolationLevel::ReadCommitted);
-        let txn = registry.db.begin_with_config(isolation, None).await?;
+        let txn = begin_write(&registry.db).await?;
         let mut receipt = None;
         if let Some(id) = intent.client_mutation_id {
             let hash = receipts::fingerprint(input);
