@@ -26,6 +26,65 @@ impl StatementCounter {
 /// begin with `BEGIN IMMEDIATE`, so they do wait (see `registry/write/txn.rs`).
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a request waits for a pooled connection. When the database is
+/// down, requests that need it get `SERVICE_UNAVAILABLE` after this, instead
+/// of waiting for a long pool timeout (see [`failure`]).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1_500);
+/// PostgreSQL stops a statement that runs (or waits for a lock) longer than
+/// this, well inside the GraphQL request deadline, so the caller gets a clear
+/// `TIMEOUT` instead of a cut connection.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a database error means for the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The database cannot be reached or gave no connection in time: retry later.
+    Unavailable,
+    /// A statement ran past [`STATEMENT_TIMEOUT`] and was stopped.
+    StatementTimeout,
+    /// Anything else: a fault of ours, not the caller's.
+    Internal,
+}
+
+/// Classifies `error`. sqlx reports a lost or refused connection as an I/O
+/// or protocol error of the statement, and an exhausted pool as a timeout.
+pub fn failure(error: &DbErr) -> Failure {
+    use sea_orm::sqlx::Error as Sqlx;
+    let sqlx = match error {
+        DbErr::ConnectionAcquire(_) => return Failure::Unavailable,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::Conn(_) => return Failure::Unavailable,
+        _ => return Failure::Internal,
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed
+        | Sqlx::Protocol(_) => Failure::Unavailable,
+        Sqlx::Database(database) => match database.code().as_deref() {
+            // PostgreSQL's five-character SQLSTATE. query_canceled: statement_timeout.
+            Some("57014") => Failure::StatementTimeout,
+            // The server is shutting down or restarting (57P), or the connection failed (08).
+            Some(state) if state.len() == 5 && (state.starts_with("57P") || state.starts_with("08")) => {
+                Failure::Unavailable
+            }
+            // SQLite's result code; its low byte is the primary code: BUSY and LOCKED
+            // after the busy timeout, READONLY, IOERR, CANTOPEN.
+            Some(code)
+                if code.len() < 5 && code.parse::<u32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 8 | 10 | 14)) =>
+            {
+                Failure::Unavailable
+            }
+            _ => Failure::Internal,
+        },
+        _ => Failure::Internal,
+    }
+}
+
 /// Connects to SQLite or PostgreSQL, whichever the URL names.
 ///
 /// The URL's password never reaches sea-orm or sqlx inside the URL (their
@@ -42,7 +101,8 @@ pub async fn connect(url: &str) -> Result<(DatabaseConnection, StatementCounter)
     let mut options = ConnectOptions::new(driver_url);
     options
         .max_connections(16)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_timeout(ACQUIRE_TIMEOUT)
         .sqlx_logging(false)
         // Writers wait for each other instead of failing with "database is locked";
         // WAL lets readers go on while one writer commits.
@@ -51,9 +111,14 @@ pub async fn connect(url: &str) -> Result<(DatabaseConnection, StatementCounter)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
         });
-    if let Some(password) = password.clone() {
-        options.map_sqlx_postgres_opts(move |opts| opts.password(&password));
-    }
+    let pg_password = password.clone();
+    options.map_sqlx_postgres_opts(move |opts| {
+        let opts = opts.options([("statement_timeout", format!("{}ms", STATEMENT_TIMEOUT.as_millis()))]);
+        match &pg_password {
+            Some(password) => opts.password(password),
+            None => opts,
+        }
+    });
     let mut db = Database::connect(options).await.map_err(|error| scrub(error, url, password.as_deref()))?;
     let counter = StatementCounter::default();
     let statements = counter.0.clone();

@@ -28,9 +28,11 @@ pub enum ErrorCode {
     CostLimitExceeded,
     /// The request resolved more fields than one request may; it was stopped.
     ResultLimitExceeded,
-    /// The request ran longer than the execution deadline and was stopped.
+    /// The request ran longer than the execution deadline, or one of its
+    /// database statements longer than the statement timeout; it was stopped.
     Timeout,
-    /// The service has as many requests in flight as it takes; retry after `Retry-After`.
+    /// The service has as many requests in flight as it takes, or its database
+    /// is unavailable (HTTP 503); retry after `Retry-After`.
     ServiceUnavailable,
     /// The connection or the service has as many live subscriptions as it takes.
     SubscriptionLimitExceeded,
@@ -147,10 +149,24 @@ pub(crate) fn registry_error(error: &RegistryError) -> async_graphql::Error {
                 e.set("earliest", earliest.to_string());
             })
         }
-        RegistryError::Database(db) => {
-            tracing::error!(error = %db, "database error");
-            ErrorCode::InternalServerError.error("internal error")
-        }
+        RegistryError::Database(db) => match crate::db::failure(db) {
+            crate::db::Failure::Unavailable => {
+                tracing::warn!(error = %db, "the database is unavailable");
+                ErrorCode::ServiceUnavailable
+                    .error("the database is unavailable; nothing was changed; retry after the time in Retry-After")
+            }
+            crate::db::Failure::StatementTimeout => {
+                tracing::warn!(error = %db, "a database statement was stopped by statement_timeout");
+                let limit = crate::db::STATEMENT_TIMEOUT.as_secs();
+                ErrorCode::Timeout.error(format!(
+                    "a database statement took longer than {limit} s and was stopped; nothing was changed"
+                ))
+            }
+            crate::db::Failure::Internal => {
+                tracing::error!(error = %db, "database error");
+                ErrorCode::InternalServerError.error("internal error")
+            }
+        },
     }
 }
 

@@ -228,7 +228,14 @@ async fn run_graphql(
         name_the_request(&mut result, headers);
         let cacheable = result.errors.is_empty() && meta.operation.get() == Some(&OperationType::Query);
         if !cacheable {
-            return negotiate::uncacheable_response(result, media);
+            let unavailable = result.errors.iter().any(|e| ErrorCode::ServiceUnavailable.is_on(e));
+            let mut response = negotiate::uncacheable_response(result, media);
+            if unavailable {
+                // As when the service is full: the client should come back, not give up.
+                *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                set_header(&mut response, header::RETRY_AFTER, "1");
+            }
+            return response;
         }
         let body = Bytes::from(serde_json::to_vec(&result).unwrap_or_default());
         if shared {
@@ -325,7 +332,9 @@ async fn schema_sdl(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if state.registry.is_ready().await {
+    // A load balancer must learn of an outage in seconds, not after a pool timeout.
+    let ready = tokio::time::timeout(crate::db::ACQUIRE_TIMEOUT, state.registry.is_ready()).await;
+    if ready.unwrap_or(false) {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")

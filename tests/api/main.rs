@@ -12,6 +12,7 @@ mod history;
 mod import;
 mod limits;
 mod operations;
+mod outage;
 mod read;
 mod readme;
 mod schema;

@@ -49,6 +49,8 @@ pub struct TestDatabase {
 }
 
 enum DatabaseKind {
+    /// On a server the test runs itself; it goes with that server.
+    Elsewhere,
     /// Deleted with the directory.
     Sqlite {
         _dir: tempfile::TempDir,
@@ -110,6 +112,11 @@ impl TestDatabase {
 }
 
 impl TestDatabase {
+    /// The database at `url`, on a server the test runs and removes itself.
+    pub fn elsewhere(url: String) -> TestDatabase {
+        TestDatabase { url, kind: DatabaseKind::Elsewhere }
+    }
+
     /// A database with nothing in it yet (for tests of seeding).
     pub fn empty() -> TestDatabase {
         static EMPTY: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
