@@ -67,6 +67,6 @@ async fn any_origin_may_read_by_default_and_only_listed_origins_when_configured(
 
     let mut bad = app.settings();
     bad.cors_allowed_origins = vec!["https://portal.example.nl/path".into()];
-    let refused = jeugdregio::app(&bad).await.err().expect("an origin with a path is refused at start");
+    let Err(refused) = jeugdregio::app(&bad).await else { panic!("an origin with a path is refused at start") };
     assert!(refused.to_string().contains("must be just a scheme, host and optional port"), "{refused}");
 }
