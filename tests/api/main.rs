@@ -18,6 +18,7 @@ mod readme;
 mod schema;
 mod shutdown;
 mod site;
+mod startup;
 mod stored_input;
 mod sync;
 mod upgrade;
