@@ -197,7 +197,7 @@ impl Authenticator {
 }
 
 /// HS256 secrets shorter than this are refused, when verifying and when signing.
-pub const MIN_SECRET_BYTES: usize = 32;
+const MIN_SECRET_BYTES: usize = 32;
 
 /// Whether `secret` may be an HS256 secret. The message never shows it.
 pub fn check_secret(secret: &str) -> Result<(), String> {

@@ -286,7 +286,11 @@ fn token_lifetime(text: &str) -> Result<Duration, String> {
     if text.trim_start().starts_with('-') {
         return Err("a token's lifetime must be positive, e.g. 30m, 1h or 7d".to_owned());
     }
-    longer_than_zero(text)
+    // A token's expiry is counted in whole seconds.
+    match longer_than_zero(text)? {
+        ttl if ttl < Duration::from_secs(1) => Err("must be at least 1 s".to_owned()),
+        ttl => Ok(ttl),
+    }
 }
 
 fn municipality_code(code: &str) -> Result<MunicipalityCode, String> {

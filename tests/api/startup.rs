@@ -438,6 +438,8 @@ fn the_token_command_refuses_what_the_service_would_refuse() {
         let stderr = token(&["--admin", "--ttl", ttl], &secret);
         assert!(stderr.contains(&format!("--ttl \"{ttl}\": must be longer than 0 s")), "{stderr}");
     }
+    let stderr = token(&["--admin", "--ttl", "500ms"], &secret);
+    assert!(stderr.contains("--ttl \"500ms\": must be at least 1 s"), "{stderr}");
     let stderr = token(&["--admin", "--ttl", "-1h"], &secret);
     assert!(stderr.contains("--ttl \"-1h\": a token's lifetime must be positive"), "{stderr}");
     let stderr = token(&["--admin", "--ttl", "soon"], &secret);
