@@ -127,18 +127,10 @@ impl Authenticator {
             (Some(_), Some(_)) => anyhow::bail!("configure either a JWT secret or a JWT public key, not both"),
             (None, None) => return Ok(Self { key: None, failures: Default::default() }),
             (Some(secret), None) => {
-                ensure_long_enough(secret)?;
+                check_secret(secret).map_err(anyhow::Error::msg)?;
                 (DecodingKey::from_secret(secret.as_bytes()), Algorithm::HS256)
             }
-            (None, Some(pem)) => match DecodingKey::from_rsa_pem(pem.as_bytes()) {
-                Ok(key) => (key, Algorithm::RS256),
-                Err(_) => (
-                    DecodingKey::from_ed_pem(pem.as_bytes()).map_err(|e| {
-                        anyhow::anyhow!("the JWT public key is neither an RSA nor an Ed25519 PEM key: {e}")
-                    })?,
-                    Algorithm::EdDSA,
-                ),
-            },
+            (None, Some(pem)) => public_key(pem).map_err(anyhow::Error::msg)?,
         };
         let mut validation = Validation::new(algorithm);
         validation.set_issuer(&[&config.issuer]);
@@ -207,9 +199,33 @@ impl Authenticator {
 /// HS256 secrets shorter than this are refused, when verifying and when signing.
 const MIN_SECRET_BYTES: usize = 32;
 
-fn ensure_long_enough(secret: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(secret.len() >= MIN_SECRET_BYTES, "the JWT secret must be at least {MIN_SECRET_BYTES} bytes");
+/// Whether `secret` may be an HS256 secret. The message never shows it.
+pub fn check_secret(secret: &str) -> Result<(), String> {
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(format!(
+            "the JWT secret must be at least {MIN_SECRET_BYTES} bytes; this one has {} (generate one with `openssl rand -base64 48`)",
+            secret.len()
+        ));
+    }
     Ok(())
+}
+
+/// The key and its pinned algorithm of a PEM public key: RSA (RS256) or Ed25519 (EdDSA).
+fn public_key(pem: &str) -> Result<(DecodingKey, Algorithm), String> {
+    if let Ok(key) = DecodingKey::from_rsa_pem(pem.as_bytes()) {
+        return Ok((key, Algorithm::RS256));
+    }
+    match DecodingKey::from_ed_pem(pem.as_bytes()) {
+        Ok(key) => Ok((key, Algorithm::EdDSA)),
+        Err(error) => Err(format!(
+            "it is neither an RSA nor an Ed25519 public key in PEM form (\"-----BEGIN PUBLIC KEY-----\"): {error}"
+        )),
+    }
+}
+
+/// Whether `pem` is a public key the service can verify tokens with.
+pub fn check_public_key(pem: &str) -> Result<(), String> {
+    public_key(pem).map(|_| ())
 }
 
 /// What a development token is for.
@@ -229,15 +245,16 @@ pub fn issue_token(
         .secret
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("set --jwt-secret or JEUGDREGIO_JWT_SECRET to sign development tokens"))?;
-    // A token the service would refuse, or one for a municipality that does
-    // not exist in the CBS code list's form, helps no one.
-    ensure_long_enough(secret)?;
+    // A token the service would refuse helps no one: the service's own
+    // checks of the key and of the claims are made on it before it is shown.
+    let verifier = Authenticator::new(config)?;
     if let TokenFor::Municipality(code) = token_for {
         anyhow::ensure!(
             crate::codes::MunicipalityCode::parse(code).is_some(),
             "{code} is not a CBS municipality code (GM followed by four digits, e.g. GM0772)"
         );
     }
+    anyhow::ensure!(ttl_seconds > 0, "the token's lifetime (--ttl) must be longer than 0 s");
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let (municipality, scope) = match token_for {
         TokenFor::Municipality(code) => (Some(code), None),
@@ -248,11 +265,17 @@ pub fn issue_token(
         aud: &config.audience,
         sub: subject,
         iat: now,
-        exp: now + ttl_seconds,
+        exp: now.checked_add(ttl_seconds).filter(|exp| *exp <= i64::MAX as u64).ok_or_else(|| {
+            anyhow::anyhow!("the token's lifetime (--ttl) is too long: its expiry does not fit a timestamp")
+        })?,
         municipality,
         scope,
     };
-    Ok(encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))?)
+    let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))?;
+    if let Err(AuthError(why, _)) = verifier.identify(Some(&format!("Bearer {token}"))) {
+        anyhow::bail!("the service would refuse this token ({why}); none is printed");
+    }
+    Ok(token)
 }
 
 #[cfg(test)]

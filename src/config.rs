@@ -1,4 +1,9 @@
 //! Command line and environment configuration.
+//!
+//! Every value is checked as it is read, before anything is started or
+//! connected: the value parsers below apply the rules of the layers that own
+//! them (`db::check_url`, `auth::check_secret`, `codes`), and [`parse`] lists
+//! every problem at once (see `problems.rs`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,9 +12,19 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::auth::AuthConfig;
+use crate::codes::MunicipalityCode;
+
+mod problems;
+pub use problems::{Failure, try_parse};
 
 /// The SQLite file created in the working directory when no database is configured.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://jeugdregio.sqlite?mode=rwc";
+
+/// The command line and environment of this process; on a problem, prints
+/// every problem at once and exits with status 2.
+pub fn parse() -> Cli {
+    problems::parse_or_exit(std::env::args_os())
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "jeugdregio", version, about = "GraphQL API for the national registry of Dutch youth-care regions")]
@@ -38,7 +53,7 @@ pub enum Command {
 pub struct DatabaseArgs {
     /// `sqlite://path?mode=rwc` or `postgres://user@host/database`.
     // The environment's value is not shown in --help: it may hold a password.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, value_parser = database_url)]
     pub database_url: String,
 }
 
@@ -87,22 +102,22 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
     /// How long shared caches may keep public query responses, e.g. 30s or 5m.
-    #[arg(long, env = "JEUGDREGIO_CACHE_MAX_AGE", default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "JEUGDREGIO_CACHE_MAX_AGE", default_value = "30s", value_parser = duration)]
     pub cache_max_age: Duration,
     /// Memory for kept answers to public queries, in MiB; 0 keeps none.
     #[arg(long, env = "JEUGDREGIO_RESPONSE_CACHE_MIB", default_value_t = crate::http::cache::DEFAULT_RESPONSE_CACHE_BYTES >> 20)]
     pub response_cache_mib: u64,
     /// Budget of the computed cost of one query (docs/limits.md).
-    #[arg(long, env = "JEUGDREGIO_MAX_COST", default_value_t = crate::graphql::cost::DEFAULT_COST_LIMIT)]
+    #[arg(long, env = "JEUGDREGIO_MAX_COST", default_value_t = crate::graphql::cost::DEFAULT_COST_LIMIT, value_parser = at_least_one)]
     pub max_cost: usize,
     /// Fields one request may resolve before it is stopped.
-    #[arg(long, env = "JEUGDREGIO_MAX_RESULT_FIELDS", default_value_t = crate::graphql::cost::DEFAULT_RESULT_LIMIT)]
+    #[arg(long, env = "JEUGDREGIO_MAX_RESULT_FIELDS", default_value_t = crate::graphql::cost::DEFAULT_RESULT_LIMIT, value_parser = at_least_one)]
     pub max_result_fields: usize,
     /// How long one GraphQL request may run, e.g. 10s.
-    #[arg(long, env = "JEUGDREGIO_EXECUTION_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "JEUGDREGIO_EXECUTION_TIMEOUT", default_value = "10s", value_parser = longer_than_zero)]
     pub execution_timeout: Duration,
     /// GraphQL requests handled at once; more are answered 503 with Retry-After.
-    #[arg(long, env = "JEUGDREGIO_MAX_IN_FLIGHT", default_value_t = crate::DEFAULT_MAX_IN_FLIGHT)]
+    #[arg(long, env = "JEUGDREGIO_MAX_IN_FLIGHT", default_value_t = crate::DEFAULT_MAX_IN_FLIGHT, value_parser = at_least_one)]
     pub max_in_flight: usize,
     /// Live subscriptions of the whole instance.
     #[arg(long, env = "JEUGDREGIO_MAX_SUBSCRIPTIONS", default_value_t = crate::DEFAULT_MAX_SUBSCRIPTIONS)]
@@ -111,7 +126,7 @@ pub struct ServeArgs {
     #[arg(long, env = "JEUGDREGIO_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = crate::DEFAULT_SUBSCRIPTIONS_PER_CONNECTION)]
     pub subscriptions_per_connection: usize,
     /// How long a WebSocket client may take to send connection_init (then close 4408).
-    #[arg(long, env = "JEUGDREGIO_CONNECTION_INIT_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "JEUGDREGIO_CONNECTION_INIT_TIMEOUT", default_value = "10s", value_parser = longer_than_zero)]
     pub connection_init_timeout: Duration,
     /// Sustained requests per second per client (per token, or per address without one); 0 turns it off.
     #[arg(long, env = "JEUGDREGIO_RATE_LIMIT", default_value_t = 100)]
@@ -123,16 +138,16 @@ pub struct ServeArgs {
     #[arg(long, env = "JEUGDREGIO_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long a client may take to send a request's headers, e.g. 10s.
-    #[arg(long, env = "JEUGDREGIO_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "JEUGDREGIO_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = longer_than_zero)]
     pub header_read_timeout: Duration,
     /// Open connections one client address may hold.
-    #[arg(long, env = "JEUGDREGIO_CONNECTIONS_PER_ADDRESS", default_value_t = 256)]
+    #[arg(long, env = "JEUGDREGIO_CONNECTIONS_PER_ADDRESS", default_value_t = 256, value_parser = at_least_one)]
     pub connections_per_address: usize,
     /// Web origins that may read answers from a browser (comma-separated, e.g. https://portal.example.nl); default any.
-    #[arg(long, env = "JEUGDREGIO_CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(long, env = "JEUGDREGIO_CORS_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
     pub cors_allowed_origins: Vec<String>,
     /// On SIGTERM, how long requests in flight may take to finish before the process exits anyway.
-    #[arg(long, env = "JEUGDREGIO_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "JEUGDREGIO_SHUTDOWN_GRACE", default_value = "10s", value_parser = duration)]
     pub shutdown_grace: Duration,
 }
 
@@ -170,10 +185,10 @@ impl ServeArgs {
 #[derive(Clone, Args)]
 pub struct AuthArgs {
     /// HS256 shared secret (development), at least 32 bytes.
-    #[arg(long, env = "JEUGDREGIO_JWT_SECRET", hide_env_values = true)]
+    #[arg(long, env = "JEUGDREGIO_JWT_SECRET", hide_env_values = true, value_parser = jwt_secret, conflicts_with = "jwt_public_key")]
     pub jwt_secret: Option<String>,
     /// PEM file with an RS256 or EdDSA public key (production).
-    #[arg(long, env = "JEUGDREGIO_JWT_PUBLIC_KEY")]
+    #[arg(long, env = "JEUGDREGIO_JWT_PUBLIC_KEY", value_parser = jwt_public_key)]
     pub jwt_public_key: Option<PathBuf>,
     /// Required `iss` claim.
     #[arg(long, env = "JEUGDREGIO_JWT_ISSUER", default_value = "jeugdregio")]
@@ -217,8 +232,8 @@ impl AuthArgs {
 #[command(group(clap::ArgGroup::new("for").required(true).args(["municipality", "admin"])))]
 pub struct TokenArgs {
     /// Act for this municipality (CBS code, e.g. GM0772).
-    #[arg(long)]
-    pub municipality: Option<String>,
+    #[arg(long, value_parser = municipality_code)]
+    pub municipality: Option<MunicipalityCode>,
     /// Act as the registry operator (scope registry:admin).
     #[arg(long)]
     pub admin: bool,
@@ -226,10 +241,73 @@ pub struct TokenArgs {
     #[arg(long, default_value = "developer")]
     pub sub: String,
     /// How long the token is valid, e.g. 1h, 30m, 7d.
-    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "1h", value_parser = token_lifetime, allow_hyphen_values = true)]
     pub ttl: Duration,
     #[command(flatten)]
     pub auth: AuthArgs,
+}
+
+// The value parsers: each says what is wrong without repeating a secret.
+
+fn database_url(url: &str) -> Result<String, String> {
+    crate::db::check_url(url)?;
+    Ok(url.to_owned())
+}
+
+fn jwt_secret(secret: &str) -> Result<String, String> {
+    crate::auth::check_secret(secret)?;
+    Ok(secret.to_owned())
+}
+
+fn jwt_public_key(path: &str) -> Result<PathBuf, String> {
+    let shown = std::path::absolute(path).unwrap_or_else(|_| path.into());
+    let pem = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read the public key file {}: {error}", shown.display()))?;
+    crate::auth::check_public_key(&pem).map_err(|why| format!("the file {} cannot be used: {why}", shown.display()))?;
+    Ok(path.into())
+}
+
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>().map_err(|error| format!("not a whole number: {error}"))? {
+        0 => Err("must be at least 1".to_owned()),
+        n => Ok(n),
+    }
+}
+
+fn cors_origin(text: &str) -> Result<String, String> {
+    crate::http::security::parse_origins(&[text.to_owned()])?;
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|error| format!("not a duration such as 10s, 5m or 1h ({error})"))
+}
+
+fn longer_than_zero(text: &str) -> Result<Duration, String> {
+    match duration(text)? {
+        duration if duration.is_zero() => Err("must be longer than 0 s".to_owned()),
+        duration => Ok(duration),
+    }
+}
+
+fn token_lifetime(text: &str) -> Result<Duration, String> {
+    if text.trim_start().starts_with('-') {
+        return Err("a token's lifetime must be positive, e.g. 30m, 1h or 7d".to_owned());
+    }
+    // A token's expiry is counted in whole seconds.
+    match longer_than_zero(text)? {
+        ttl if ttl < Duration::from_secs(1) => Err("must be at least 1 s".to_owned()),
+        ttl => Ok(ttl),
+    }
+}
+
+fn municipality_code(code: &str) -> Result<MunicipalityCode, String> {
+    MunicipalityCode::parse(code).ok_or_else(|| {
+        format!(
+            "{code:?} is not a CBS municipality code (GM followed by four digits, e.g. {})",
+            <MunicipalityCode as crate::codes::CodeFormat>::EXAMPLE
+        )
+    })
 }
 
 #[cfg(test)]

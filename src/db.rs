@@ -1,5 +1,6 @@
 //! Database connection, migrations and seeding.
 
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -9,6 +10,9 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
 use url::Url;
 
 use crate::secrets;
+
+mod check;
+pub use check::{FIRST_CONNECT_TIMEOUT, check_url, read_only_reason, why_read_only};
 
 /// Number of SQL statements the service has sent; exported on `/metrics` so
 /// operators (and tests) can see what a query costs.
@@ -68,8 +72,13 @@ pub fn failure(error: &DbErr) -> Failure {
         Sqlx::Database(database) => match database.code().as_deref() {
             // PostgreSQL's five-character SQLSTATE. query_canceled: statement_timeout.
             Some("57014") => Failure::StatementTimeout,
-            // The server is shutting down or restarting (57P), or the connection failed (08).
-            Some(state) if state.len() == 5 && (state.starts_with("57P") || state.starts_with("08")) => {
+            // The server is shutting down or restarting (57P), or the connection failed (08);
+            // a read replica (25006 read_only_sql_transaction) or a user without the right
+            // to write (42501): this instance cannot write now, and /readyz says so.
+            Some(state)
+                if state.len() == 5
+                    && (state.starts_with("57P") || state.starts_with("08") || matches!(state, "25006" | "42501")) =>
+            {
                 Failure::Unavailable
             }
             // SQLite's result code; its low byte is the primary code: BUSY and LOCKED
@@ -89,16 +98,25 @@ pub fn failure(error: &DbErr) -> Failure {
 ///
 /// The URL's password never reaches sea-orm or sqlx inside the URL (their
 /// trace spans show the URL they were given), and an error never shows it:
-/// see [`DriverUrl`].
+/// see [`DriverUrl`]. A failure says what to do: for PostgreSQL, one first
+/// connection is made alone, so that an unreachable server is named by host
+/// and port within [`FIRST_CONNECT_TIMEOUT`] (see `check.rs`).
 pub async fn connect(url: &str) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
-    let DriverUrl { url: driver_url, password, ignored } = DriverUrl::parse(url)?;
+    let refused = |why: String| DbErr::Conn(RuntimeErr::Internal(why));
+    let DriverUrl { url: driver_url, password, ignored } = DriverUrl::parse(url).map_err(refused)?;
     for parameter in ignored {
         tracing::warn!(
             parameter,
             "ignoring the database URL parameter {parameter:?}: the PostgreSQL driver does not know it (its value is not shown)"
         );
     }
-    let mut options = ConnectOptions::new(driver_url);
+    if !driver_url.starts_with("sqlite:") {
+        let options = sea_orm::sqlx::postgres::PgConnectOptions::from_str(&driver_url).map_err(|error| {
+            refused(format!("the database URL cannot be used: {error}: {}", secrets::redact_url(url)))
+        })?;
+        check::first_connection(postgres_options(options, password.as_deref()), url).await.map_err(refused)?;
+    }
+    let mut options = ConnectOptions::new(driver_url.clone());
     options
         .max_connections(16)
         .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -112,14 +130,10 @@ pub async fn connect(url: &str) -> Result<(DatabaseConnection, StatementCounter)
                 .foreign_keys(true)
         });
     let pg_password = password.clone();
-    options.map_sqlx_postgres_opts(move |opts| {
-        let opts = opts.options([("statement_timeout", format!("{}ms", STATEMENT_TIMEOUT.as_millis()))]);
-        match &pg_password {
-            Some(password) => opts.password(password),
-            None => opts,
-        }
-    });
-    let mut db = Database::connect(options).await.map_err(|error| scrub(error, url, password.as_deref()))?;
+    options.map_sqlx_postgres_opts(move |opts| postgres_options(opts, pg_password.as_deref()));
+    let mut db = Database::connect(options)
+        .await
+        .map_err(|error| check::explain_connect_error(scrub(error, url, password.as_deref()), &driver_url, url))?;
     let counter = StatementCounter::default();
     let statements = counter.0.clone();
     db.set_metric_callback(move |_| {
@@ -128,10 +142,31 @@ pub async fn connect(url: &str) -> Result<(DatabaseConnection, StatementCounter)
     Ok((db, counter))
 }
 
+/// [`connect`] for the commands: its error is one message that says what to
+/// do (a connection error's cause is already in its text).
+pub async fn open(url: &str) -> anyhow::Result<(DatabaseConnection, StatementCounter)> {
+    connect(url).await.map_err(|error| anyhow::anyhow!(error.to_string()))
+}
+
+/// What every PostgreSQL connection is given: the statement timeout, and the
+/// password apart from the URL.
+fn postgres_options(
+    opts: sea_orm::sqlx::postgres::PgConnectOptions,
+    password: Option<&str>,
+) -> sea_orm::sqlx::postgres::PgConnectOptions {
+    let opts = opts.options([("statement_timeout", format!("{}ms", STATEMENT_TIMEOUT.as_millis()))]);
+    match password {
+        Some(password) => opts.password(password),
+        None => opts,
+    }
+}
+
 /// A database URL as the driver gets it: without its password, which is
 /// handed over apart (sqlx reads it from the user info or from `?password=`,
 /// the latter winning), and without secret parameters the driver does not
-/// know (sqlx would log their values when it ignores them).
+/// know (sqlx would log their values when it ignores them). A SQLite URL
+/// without `mode` gets `mode=rwc`, so that a new file is created as the
+/// default URL's is (sqlx would only open an existing one).
 struct DriverUrl {
     url: String,
     password: Option<String>,
@@ -140,8 +175,9 @@ struct DriverUrl {
 }
 
 impl DriverUrl {
-    fn parse(url: &str) -> Result<DriverUrl, DbErr> {
-        let refuse = |why: &str| DbErr::Conn(RuntimeErr::Internal(format!("{why}: {}", secrets::redact_url(url))));
+    /// The error names no secret.
+    fn parse(url: &str) -> Result<DriverUrl, String> {
+        let refuse = |why: &str| format!("{why}: {}", secrets::redact_url(url));
         let mut parsed =
             Url::parse(url).map_err(|error| refuse(&format!("the database URL is not a URL ({error})")))?;
         let secret_parameters: Vec<String> = parsed
@@ -154,7 +190,13 @@ impl DriverUrl {
         match parsed.scheme() {
             "postgres" | "postgresql" => {}
             "sqlite" if parsed.password().is_none() && secret_parameters.is_empty() => {
-                return Ok(DriverUrl { url: url.to_owned(), password: None, ignored: vec![] });
+                let url = match check::sqlite_mode(url) {
+                    Some(_) => url.to_owned(),
+                    None if url.contains('?') => format!("{url}&mode=rwc"),
+                    None if url.ends_with(":memory:") => url.to_owned(),
+                    None => format!("{url}?mode=rwc"),
+                };
+                return Ok(DriverUrl { url, password: None, ignored: vec![] });
             }
             "sqlite" => return Err(refuse("a SQLite database URL takes no password; remove it")),
             _ => return Err(refuse("the database URL names neither SQLite (sqlite://) nor PostgreSQL (postgres://)")),
@@ -198,8 +240,12 @@ fn scrub(error: DbErr, url: &str, password: Option<&str>) -> DbErr {
     }
 }
 
-/// Applies pending migrations.
+/// Applies pending migrations. With none pending it writes nothing (so a
+/// read-only database that is up to date passes).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if Migrator::get_pending_migrations_read_only(db).await?.is_empty() {
+        return Ok(());
+    }
     Migrator::up(db, None).await
 }
 
@@ -234,6 +280,19 @@ mod tests {
     }
 
     #[test]
+    fn a_sqlite_url_without_a_mode_creates_its_file() {
+        for (url, driver) in [
+            ("sqlite://registry.sqlite", "sqlite://registry.sqlite?mode=rwc"),
+            ("sqlite:///data/registry.sqlite?cache=private", "sqlite:///data/registry.sqlite?cache=private&mode=rwc"),
+            ("sqlite://registry.sqlite?mode=ro", "sqlite://registry.sqlite?mode=ro"),
+            ("sqlite://registry.sqlite?mode=rw", "sqlite://registry.sqlite?mode=rw"),
+            ("sqlite::memory:", "sqlite::memory:"),
+        ] {
+            assert_eq!(DriverUrl::parse(url).unwrap().url, driver, "{url}");
+        }
+    }
+
+    #[test]
     fn urls_the_service_cannot_use_are_refused_without_their_password() {
         for url in [
             "sqlite://registry.sqlite?mode=rwc&password=hunter2",
@@ -241,7 +300,7 @@ mod tests {
             "mysql://user:hunter2@db/registry",
             "user:hunter2@db/registry",
         ] {
-            let error = DriverUrl::parse(url).err().unwrap_or_else(|| panic!("{url} is accepted")).to_string();
+            let error = DriverUrl::parse(url).err().unwrap_or_else(|| panic!("{url} is accepted"));
             assert!(!error.contains("hunter2"), "{error}");
             assert!(error.contains("***"), "{error}");
         }

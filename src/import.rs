@@ -18,7 +18,7 @@ pub async fn run(args: &ImportArgs) -> anyhow::Result<()> {
     let files = ClassificationFiles::read_dir(&args.dir)
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("reading the classification in {}", args.dir.display()))?;
-    let (connection, _) = db::connect(&args.database.database_url).await?;
+    let (connection, _) = db::open(&args.database.database_url).await?;
     db::migrate(&connection).await?;
     let registry = Registry::new(connection);
     let plan = registry.classification_plan(&files).await.map_err(read_failure)?;

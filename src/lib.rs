@@ -139,6 +139,17 @@ fn build_identity(sdl: &str) -> String {
     hex::encode(&hash.finalize()[..8])
 }
 
+/// The error of a start-up step that writes; on a database that can only be
+/// read, why, and what to do.
+fn step_failed(step: &str, command: &str, error: impl std::fmt::Display, read_only: Option<String>) -> anyhow::Error {
+    match read_only {
+        Some(why) => anyhow::anyhow!(
+            "{step} failed: the database can be read but not written ({why}). Run `jeugdregio serve` (or `jeugdregio {command}`) once with a database URL that may write: the primary, or a user with write rights"
+        ),
+        None => anyhow::anyhow!("{step} failed: {error}"),
+    }
+}
+
 /// Connects to the database, migrates it, seeds an empty registry and returns
 /// the router: everything `serve` does before it listens.
 pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
@@ -150,16 +161,34 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
             "no JWT key configured (JEUGDREGIO_JWT_SECRET or JEUGDREGIO_JWT_PUBLIC_KEY): every token is rejected, so no one can write"
         );
     }
-    let (connection, statements) = db::connect(&settings.database_url).await?;
-    db::migrate(&connection).await?;
-    if db::seed(&connection).await? {
-        tracing::info!("seeded the national registry");
+    // Each error is one message that says what to do (its causes are in it).
+    let (connection, statements) = db::open(&settings.database_url).await?;
+    if let Err(error) = db::migrate(&connection).await {
+        let read_only = db::read_only_reason(&error);
+        return Err(step_failed("migrating the database", "migrate", error, read_only));
+    }
+    // Read-only: serve reads, not ready (see README, "Start-up failures").
+    let read_only = db::why_read_only(&connection).await?;
+    match db::seed(&connection).await {
+        Ok(true) => tracing::info!("seeded the national registry"),
+        Ok(false) => {}
+        Err(error) => return Err(step_failed("seeding the national registry", "seed", error, read_only)),
     }
     let registry = Registry::new(connection);
     match registry.backfill_history().await {
         Ok(true) => tracing::info!("loaded the CBS history 2015-2025 into a registry seeded before it was kept"),
         Ok(false) => {}
-        Err(error) => anyhow::bail!("loading the CBS history into the registry failed: {error:?}"),
+        Err(error) => {
+            let error = format!("{error:?}");
+            return Err(step_failed("loading the CBS history into the registry", "migrate", error, read_only));
+        }
+    }
+    if let Some(why) = read_only {
+        tracing::warn!(
+            reason = %why,
+            "the database can be read but not written: serving reads, but /readyz answers 503 (not ready) until it can be written"
+        );
+        registry.set_read_only(Some(why));
     }
     let limits = graphql::cost::CostLimits {
         cost: settings.limits.cost,

@@ -1,6 +1,5 @@
-use clap::Parser;
 use jeugdregio::auth::{TokenFor, issue_token};
-use jeugdregio::config::{Cli, Command};
+use jeugdregio::config::Command;
 use jeugdregio::{db, graphql};
 use tracing_subscriber::EnvFilter;
 
@@ -11,8 +10,11 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match Cli::parse().command {
+    // Every problem of the configuration at once, before anything is started.
+    match jeugdregio::config::parse().command {
         Command::Serve(args) => {
+            // The port first: one in use is said before any database is opened, created or migrated.
+            let listener = jeugdregio::server::bind(args.listen).await?;
             tracing::info!(database = %jeugdregio::secrets::redact_url(&args.database.database_url), "opening the registry");
             let settings = jeugdregio::Settings {
                 database_url: args.database.database_url.clone(),
@@ -27,17 +29,16 @@ async fn main() -> anyhow::Result<()> {
             jeugdregio::server::raise_open_files_limit();
             jeugdregio::memory::start_trimming();
             let app = jeugdregio::app(&settings).await?;
-            let listener = tokio::net::TcpListener::bind(args.listen).await?;
             tracing::info!("jeugdregio listening on http://{}/graphql", listener.local_addr()?);
             jeugdregio::server::serve(listener, app, args.connection_limits(), shutdown_signal()).await?;
         }
         Command::Migrate(args) => {
-            let (connection, _) = db::connect(&args.database_url).await?;
+            let (connection, _) = db::open(&args.database_url).await?;
             db::migrate(&connection).await?;
             tracing::info!("migrations applied");
         }
         Command::Seed(args) => {
-            let (connection, _) = db::connect(&args.database.database_url).await?;
+            let (connection, _) = db::open(&args.database.database_url).await?;
             db::migrate(&connection).await?;
             if migration::seed::seed_before(&connection, args.classification_before).await? {
                 tracing::info!("seeded the national registry");
@@ -48,7 +49,7 @@ async fn main() -> anyhow::Result<()> {
         Command::ImportCbs(args) => jeugdregio::import::run(&args).await?,
         Command::Token(args) => {
             let token_for = match &args.municipality {
-                Some(code) => TokenFor::Municipality(code),
+                Some(code) => TokenFor::Municipality(code.as_str()),
                 None => TokenFor::Operator,
             };
             println!("{}", issue_token(&args.auth.to_config()?, &args.sub, token_for, args.ttl.as_secs())?);

@@ -91,6 +91,27 @@ impl Drop for Slot {
     }
 }
 
+/// Takes the address to listen on, or says why not and what to do. `serve`
+/// does this first, so a port in use is said before any database work.
+pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    use std::io::ErrorKind;
+    let change = "choose another with --listen or JEUGDREGIO_LISTEN";
+    TcpListener::bind(address).await.map_err(|error| match error.kind() {
+        ErrorKind::AddrInUse => anyhow::anyhow!(
+            "address {address} is in use: another process listens there (another jeugdregio?); stop it, or {change}"
+        ),
+        ErrorKind::PermissionDenied => {
+            anyhow::anyhow!("not allowed to listen on {address} ({error}): ports below 1024 need privileges; {change}")
+        }
+        ErrorKind::AddrNotAvailable => {
+            anyhow::anyhow!(
+                "cannot listen on {address}: no network interface of this machine has that address; {change}"
+            )
+        }
+        _ => anyhow::anyhow!("cannot listen on {address}: {error}; {change}"),
+    })
+}
+
 /// Raises the open-files limit as far as the system allows: every connection
 /// is a file, and the usual 1,024 lets a few hundred clients shut others out.
 pub fn raise_open_files_limit() {

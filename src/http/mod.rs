@@ -33,7 +33,7 @@ mod websocket;
 use crate::auth::{Actor, AuthError, Authenticator};
 use crate::db::StatementCounter;
 use crate::graphql::{ErrorCode, RegistrySchema, RequestMeta};
-use crate::registry::Registry;
+use crate::registry::{Readiness, Registry};
 
 /// The header naming the API version of every response.
 const API_VERSION_HEADER: header::HeaderName = header::HeaderName::from_static("api-version");
@@ -324,13 +324,16 @@ async fn schema_sdl(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], state.schema.sdl())
 }
 
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+async fn readyz(State(state): State<AppState>) -> Response {
     // A load balancer must learn of an outage in seconds, not after a pool timeout.
-    let ready = tokio::time::timeout(crate::db::ACQUIRE_TIMEOUT, state.registry.is_ready()).await;
-    if ready.unwrap_or(false) {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    let readiness = tokio::time::timeout(crate::db::ACQUIRE_TIMEOUT, state.registry.readiness()).await;
+    // Why not, in the problem's `detail`.
+    let not_ready =
+        |detail: String| problem::problem(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceUnavailable, detail);
+    match readiness.unwrap_or(Readiness::Unavailable) {
+        Readiness::Ready => "ready".into_response(),
+        Readiness::Unavailable => not_ready("not ready: the database does not answer".to_owned()),
+        Readiness::ReadOnly(why) => not_ready(format!("not ready: the database can be read but not written: {why}")),
     }
 }
 

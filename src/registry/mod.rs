@@ -61,6 +61,18 @@ pub struct Registry {
     known_head: Arc<AtomicI64>,
     /// The registry in memory, for relations (see `read/snapshot.rs`).
     snapshots: Arc<read::SnapshotCell>,
+    /// Why the database cannot be written, while it cannot (see [`Registry::readiness`]).
+    read_only: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+/// Whether this instance should get traffic (`/readyz`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// The database does not answer.
+    Unavailable,
+    /// The database answers reads but refuses writes, for this reason.
+    ReadOnly(String),
 }
 
 impl Registry {
@@ -72,6 +84,7 @@ impl Registry {
             live: live::channel(),
             known_head: Default::default(),
             snapshots: Default::default(),
+            read_only: Default::default(),
         }
     }
 
@@ -95,6 +108,32 @@ impl Registry {
     /// True when the database answers a trivial statement.
     pub async fn is_ready(&self) -> bool {
         self.db.ping().await.is_ok()
+    }
+
+    /// Records that the database cannot be written (and why), or can again.
+    pub fn set_read_only(&self, why: Option<String>) {
+        *self.read_only.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = why;
+    }
+
+    /// Ready when the database answers and can be written. While it cannot
+    /// be written, each call asks again, so that the instance becomes ready
+    /// by itself once it can (write rights granted, a replica promoted).
+    pub async fn readiness(&self) -> Readiness {
+        if !self.is_ready().await {
+            return Readiness::Unavailable;
+        }
+        let Some(known) = self.read_only.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone() else {
+            return Readiness::Ready;
+        };
+        match crate::db::why_read_only(&self.db).await {
+            Ok(None) => {
+                tracing::info!("the database can be written again: ready");
+                self.set_read_only(None);
+                Readiness::Ready
+            }
+            Ok(Some(why)) => Readiness::ReadOnly(why),
+            Err(_) => Readiness::ReadOnly(known),
+        }
     }
 }
 

@@ -19,6 +19,7 @@ mod schema;
 mod security;
 mod shutdown;
 mod site;
+mod startup;
 mod stored_input;
 mod sync;
 mod upgrade;
