@@ -141,6 +141,9 @@ pub struct ServeArgs {
     /// Open connections one client address may hold.
     #[arg(long, env = "JEUGDREGIO_CONNECTIONS_PER_ADDRESS", default_value_t = 256)]
     pub connections_per_address: usize,
+    /// Web origins that may read answers from a browser (comma-separated, e.g. https://portal.example.nl); default any.
+    #[arg(long, env = "JEUGDREGIO_CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub cors_allowed_origins: Vec<String>,
     /// On SIGTERM, how long requests in flight may take to finish before the process exits anyway.
     #[arg(long, env = "JEUGDREGIO_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,

@@ -35,6 +35,8 @@ pub struct Settings {
     pub loader_delay: std::time::Duration,
     /// Memory for kept answers to public queries; 0 keeps none.
     pub response_cache_bytes: u64,
+    /// Web origins that may read answers (`https://portal.example.nl`); empty: any.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -47,6 +49,7 @@ impl std::fmt::Debug for Settings {
             .field("rate_limits", &self.rate_limits)
             .field("loader_delay", &self.loader_delay)
             .field("response_cache_bytes", &self.response_cache_bytes)
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
             .finish()
     }
 }
@@ -61,6 +64,7 @@ impl Default for Settings {
             rate_limits: ratelimit::RateLimits::default(),
             loader_delay: graphql::LOADER_DELAY,
             response_cache_bytes: http::cache::DEFAULT_RESPONSE_CACHE_BYTES,
+            cors_allowed_origins: Vec::new(),
         }
     }
 }
@@ -116,10 +120,32 @@ pub const API_VERSION: &str = "1.3.0";
 /// Default deadline of one GraphQL request.
 pub const DEFAULT_EXECUTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// What identifies this build in ETags: the version, the schema, and the
+/// bytes of every file served from the binary (the page, GraphiQL, the map
+/// layers), so a deploy that changes any of them changes every ETag.
+fn build_identity(sdl: &str) -> String {
+    use sha2::Digest;
+    static FILES: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    let files = FILES.get_or_init(|| {
+        let mut hash = sha2::Sha256::new();
+        for file in http::embedded_files().chain(registry::embedded_layers()) {
+            hash.update((file.len() as u64).to_le_bytes());
+            hash.update(file);
+        }
+        hash.finalize().into()
+    });
+    let mut hash = sha2::Sha256::new();
+    hash.update(format!("{}\n{sdl}\n", env!("CARGO_PKG_VERSION")));
+    hash.update(files);
+    hex::encode(&hash.finalize()[..8])
+}
+
 /// Connects to the database, migrates it, seeds an empty registry and returns
 /// the router: everything `serve` does before it listens.
 pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
     let authenticator = auth::Authenticator::new(&settings.auth)?;
+    let cors_allowed_origins =
+        http::security::parse_origins(&settings.cors_allowed_origins).map_err(anyhow::Error::msg)?;
     if !authenticator.has_key() {
         tracing::warn!(
             "no JWT key configured (JEUGDREGIO_JWT_SECRET or JEUGDREGIO_JWT_PUBLIC_KEY): every token is rejected, so no one can write"
@@ -155,11 +181,7 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         },
     );
     registry.start_live_listener();
-    let build = {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(format!("{}\n{}", env!("CARGO_PKG_VERSION"), schema.sdl()));
-        hex::encode(&digest[..8])
-    };
+    let build = build_identity(&schema.sdl());
     let metrics = metrics::Metrics::new(&statements, authenticator.failures());
     Ok(http::router(AppState {
         schema,
@@ -174,5 +196,6 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         connection_init_timeout: settings.limits.connection_init_timeout,
         rate_limits: settings.rate_limits.clone(),
         answers: http::cache::ResponseCache::new(settings.response_cache_bytes),
+        cors_allowed_origins,
     }))
 }

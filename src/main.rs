@@ -18,6 +18,7 @@ async fn main() -> anyhow::Result<()> {
                 limits: args.limits(),
                 rate_limits: args.rate_limits(),
                 response_cache_bytes: args.response_cache_mib << 20,
+                cors_allowed_origins: args.cors_allowed_origins.clone(),
                 ..Default::default()
             };
             jeugdregio::server::raise_open_files_limit();

@@ -1,9 +1,11 @@
 //! Files served from the binary, so the service needs no internet access and
 //! no files beside it: the registry page at `/` (`assets/site/`, our own) and
-//! GraphiQL (`assets/graphiql/`, vendored with its licences).
+//! GraphiQL (`assets/graphiql/`, vendored with its licences, started by our
+//! `init.js`).
 //!
-//! They change only with a deploy, so their ETag is the build and the path:
-//! a browser revalidates them and gets 304 until the next deploy.
+//! They change only with a deploy, and the build's identity covers their
+//! bytes ([`embedded_files`]), so their ETag is the build and the path: a
+//! browser revalidates them and gets 304 until the next deploy.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -18,37 +20,47 @@ const CSS: &str = "text/css; charset=utf-8";
 /// GraphiQL's page, for `GET /graphql` from a browser.
 pub const GRAPHIQL_PAGE: &str = include_str!("../../assets/graphiql/index.html");
 
+/// Every file served: its path, its bytes and its media type.
+const FILES: &[(&str, &[u8], &str)] = &[
+    ("/", include_bytes!("../../assets/site/index.html"), HTML),
+    ("/site/app.js", include_bytes!("../../assets/site/app.js"), JAVASCRIPT),
+    ("/site/app.css", include_bytes!("../../assets/site/app.css"), CSS),
+    ("/graphiql/graphiql.min.js", include_bytes!("../../assets/graphiql/graphiql.min.js"), JAVASCRIPT),
+    ("/graphiql/graphiql.min.css", include_bytes!("../../assets/graphiql/graphiql.min.css"), CSS),
+    ("/graphiql/react.production.min.js", include_bytes!("../../assets/graphiql/react.production.min.js"), JAVASCRIPT),
+    (
+        "/graphiql/react-dom.production.min.js",
+        include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+        JAVASCRIPT,
+    ),
+    ("/graphiql/graphql-ws.min.js", include_bytes!("../../assets/graphiql/graphql-ws.min.js"), JAVASCRIPT),
+    ("/graphiql/init.js", include_bytes!("../../assets/graphiql/init.js"), JAVASCRIPT),
+];
+
+/// The bytes of every file served, GraphiQL's page included, for the build's identity.
+pub fn embedded_files() -> impl Iterator<Item = &'static [u8]> {
+    FILES.iter().map(|(_, body, _)| *body).chain([GRAPHIQL_PAGE.as_bytes()])
+}
+
 /// `GET /`: the registry for people.
 pub async fn site_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    serve(&state, &headers, "/", include_bytes!("../../assets/site/index.html"), HTML)
+    serve(&state, &headers, "/")
 }
 
 /// `GET /site/{file}`: the page's script and style sheet.
 pub async fn site_asset(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
-    let (body, content_type): (&'static [u8], _) = match file.as_str() {
-        "app.js" => (include_bytes!("../../assets/site/app.js"), JAVASCRIPT),
-        "app.css" => (include_bytes!("../../assets/site/app.css"), CSS),
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    serve(&state, &headers, &format!("/site/{file}"), body, content_type)
+    serve(&state, &headers, &format!("/site/{file}"))
 }
 
 /// `GET /graphiql/{file}`: GraphiQL's scripts and style sheet.
 pub async fn graphiql_asset(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
-    let (body, content_type): (&'static [u8], _) = match file.as_str() {
-        "graphiql.min.js" => (include_bytes!("../../assets/graphiql/graphiql.min.js"), JAVASCRIPT),
-        "graphiql.min.css" => (include_bytes!("../../assets/graphiql/graphiql.min.css"), CSS),
-        "react.production.min.js" => (include_bytes!("../../assets/graphiql/react.production.min.js"), JAVASCRIPT),
-        "graphql-ws.min.js" => (include_bytes!("../../assets/graphiql/graphql-ws.min.js"), JAVASCRIPT),
-        "react-dom.production.min.js" => {
-            (include_bytes!("../../assets/graphiql/react-dom.production.min.js"), JAVASCRIPT)
-        }
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    serve(&state, &headers, &format!("/graphiql/{file}"), body, content_type)
+    serve(&state, &headers, &format!("/graphiql/{file}"))
 }
 
-fn serve(state: &AppState, headers: &HeaderMap, path: &str, body: &'static [u8], content_type: &str) -> Response {
+fn serve(state: &AppState, headers: &HeaderMap, path: &str) -> Response {
+    let Some((_, body, content_type)) = FILES.iter().find(|(served, _, _)| *served == path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     let etag = cache::weak_etag([state.build.clone(), path.to_owned()]);
     let mut response = if cache::matches_etag(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()

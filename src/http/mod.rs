@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -18,11 +17,13 @@ use tower_http::timeout::TimeoutLayer;
 
 mod assets;
 pub mod cache;
+pub use assets::embedded_files;
 mod export;
 mod graphql;
 mod negotiate;
 mod observe;
 pub(crate) mod problem;
+pub mod security;
 mod websocket;
 
 use crate::auth::Authenticator;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub build: String,
     /// Answers to public queries, per registry version.
     pub answers: cache::ResponseCache,
+    /// Web origins that may read answers; empty: any.
+    pub cors_allowed_origins: Vec<HeaderValue>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -81,7 +84,7 @@ pub fn router(state: AppState) -> Router {
         graphql = graphql.layer(rate_limit);
     }
     // A new route: add it to `observe::ROUTES` too, or its metrics say `other`.
-    Router::new()
+    let router = Router::new()
         .merge(graphql)
         .route("/schema.graphql", get(schema_sdl))
         .route("/export/{file}", get(export::download))
@@ -91,20 +94,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
-                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::IF_NONE_MATCH, X_REQUEST_ID])
-                // So that browser clients can make conditional requests, back off and report.
-                .expose_headers([
-                    header::ETAG,
-                    header::RETRY_AFTER,
-                    header::CONTENT_DISPOSITION,
-                    API_VERSION_HEADER,
-                    X_REQUEST_ID,
-                ]),
-        )
+        .layer(security::cors(
+            &state.cors_allowed_origins,
+            vec![header::ETAG, header::RETRY_AFTER, header::CONTENT_DISPOSITION, API_VERSION_HEADER, X_REQUEST_ID],
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
@@ -116,8 +109,8 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         // ...and the version of the API that answered (Dutch API Design Rules).
-        .layer(SetResponseHeaderLayer::overriding(API_VERSION_HEADER, HeaderValue::from_static(crate::API_VERSION)))
-        .with_state(state)
+        .layer(SetResponseHeaderLayer::overriding(API_VERSION_HEADER, HeaderValue::from_static(crate::API_VERSION)));
+    security::with_security_headers(router).with_state(state)
 }
 
 /// The answer when the in-flight cap is reached.

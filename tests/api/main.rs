@@ -17,6 +17,7 @@ mod outage;
 mod read;
 mod readme;
 mod schema;
+mod security;
 mod shutdown;
 mod site;
 mod stored_input;

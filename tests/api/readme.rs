@@ -69,3 +69,27 @@ fn blocks_are_found_with_their_lines() {
     let markdown = "intro\n```graphql\n{ a }\n```\ntext\n```sh\nls\n```\n```graphql\nmutation {\n  b\n}\n```\n";
     assert_eq!(graphql_blocks(markdown), vec![(2, "{ a }\n".to_owned()), (9, "mutation {\n  b\n}\n".to_owned())]);
 }
+
+/// docs/operations.md lists every setting of `jeugdregio serve`, with its
+/// environment variable, so an operator never has to read the code.
+#[test]
+fn the_operations_guide_lists_every_flag_and_variable_of_serve() {
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_jeugdregio"))
+        .args(["serve", "--help"])
+        .output()
+        .expect("jeugdregio serve --help");
+    let help = String::from_utf8(help.stdout).unwrap();
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operations.md")).unwrap();
+    let mut flags = 0;
+    for word in help.split(|c: char| c.is_whitespace() || c == '[' || c == ']' || c == ',') {
+        let flag = word.starts_with("--") && word != "--help";
+        let variable =
+            word.starts_with("env:") || (word.starts_with("JEUGDREGIO_") || word.starts_with("DATABASE_URL"));
+        let name = word.trim_start_matches("env:").trim_end_matches('=');
+        if (flag || variable) && !name.is_empty() {
+            flags += usize::from(flag);
+            assert!(guide.contains(&format!("`{name}`")), "docs/operations.md does not list `{name}`");
+        }
+    }
+    assert!(flags > 20, "read {flags} flags from --help");
+}

@@ -1,7 +1,8 @@
 // Opens the service's bundled GraphiQL in headless Chromium, as a developer
 // would, and checks that it works offline: the page renders, a query typed
 // into the editor runs, and a subscription started from the page shows the
-// event of a mutation made meanwhile.
+// event of a mutation made meanwhile, with no console error (such as a
+// Content-Security-Policy violation).
 // Usage: node graphiql.mjs http://127.0.0.1:8080 <operator token>
 import { chromium } from 'playwright-core';
 
@@ -13,6 +14,10 @@ if (!base || !token) {
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium' });
 try {
   const page = await browser.newPage();
+  // A Content-Security-Policy violation shows here too.
+  const consoleErrors = [];
+  page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
   const external = [];
   page.on('request', (request) => {
     if (!request.url().startsWith(base) && !request.url().startsWith(base.replace(/^http/, 'ws'))) {
@@ -59,6 +64,7 @@ try {
   if (!write.ok) throw new Error(`the mutation failed: HTTP ${write.status}`);
   const event = JSON.parse(await waitForResponse('"GM0772"', 'no subscription event within 10 s'));
   if (event.data.registryChanged.operation !== 'UPDATED') throw new Error(`unexpected event: ${JSON.stringify(event)}`);
+  if (consoleErrors.length) throw new Error(`console errors: ${consoleErrors.join(' | ')}`);
   console.log(
     `GraphiQL renders offline, runs a query (registryVersion ${answer.data.registryVersion}) and shows a subscription event (${JSON.stringify(event.data.registryChanged)})`,
   );

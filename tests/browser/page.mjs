@@ -1,13 +1,17 @@
 // Opens the registry page at `/` in headless Chromium, as a policy officer
 // would, and checks it against the seed's data files (not against the API the
 // page itself reads): the map, hover and keyboard focus, the search, the date
-// control, a download, the first view's size and the layout at 360 px.
+// control, a download, the first view's size, WCAG 2.1 AA as axe-core checks
+// it, and the layout at 360 px.
 // Keeps a screenshot in $ARTEFACTS (default target/browser).
 // Usage: node page.mjs http://127.0.0.1:8080
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
 
 const base = process.argv[2];
 if (!base) {
@@ -129,6 +133,16 @@ try {
   const expectedMembers = current.filter((m) => m.region_code === 'JZ39').length;
   check(members === 21 && expectedMembers === 21, `JZ39 shows ${members} municipalities, the data ${expectedMembers}`);
   check((await page.locator('#regio .source').count()) > 0, 'the region panel shows no sources');
+  // WCAG 2.1 A and AA as axe-core checks them, with a region open and the full municipality table shown.
+  await page.evaluate(() => { document.querySelector('#gemeenten').open = true; });
+  // Evaluated through the DevTools protocol: the page's own policy allows no injected <script>.
+  await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+  const audit = await page.evaluate(() => axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }));
+  check(audit.passes.length > 10, `axe-core checked only ${audit.passes.length} rules`);
+  for (const violation of audit.violations) {
+    const where = violation.nodes.slice(0, 3).map((node) => node.target.join(' ')).join(', ');
+    check(false, `accessibility: ${violation.id} (${violation.impact}): ${violation.help} at ${where}`);
+  }
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.hover('#vorm-JZ39');
   await page.screenshot({ path: join(artefacts, 'page.png'), fullPage: false });
@@ -174,7 +188,8 @@ try {
   } else {
     console.log(
       `the registry page works: 42 regions on the map, search, ${then.length} municipalities on 2018-06-01, ` +
-        `a ${csv.length - 1}-row CSV, first view ${Math.round(firstView / 1024)} KB; screenshot ${join(artefacts, 'page.png')}`,
+        `a ${csv.length - 1}-row CSV, first view ${Math.round(firstView / 1024)} KB, ${audit.passes.length} WCAG rules passed; ` +
+        `screenshot ${join(artefacts, 'page.png')}`,
     );
   }
 } finally {

@@ -26,7 +26,7 @@ pub use arrangements::CareAnswer;
 pub use audit::AuditFilter;
 pub use export::{ContractLine, MunicipalityLine, RegionLine, RoleLine};
 pub use filters::*;
-pub use geometry::{MapFeature, MapLayer, MunicipalityArea, RegionArea};
+pub use geometry::{MapFeature, MapLayer, MunicipalityArea, RegionArea, embedded_layers};
 pub use history::{NamePeriod, Names, name_on};
 pub use relations::CooperationMembers;
 pub use snapshot::SnapshotCell;

@@ -72,6 +72,12 @@ static LAYERS: [Layer; 13] = layers!(
     Municipality "gemeente" 2015, Municipality "gemeente" 2025,
 );
 
+/// The bytes of every layer in the binary, so that a deploy with other maps
+/// changes the build's identity (and so the downloads' ETags).
+pub fn embedded_layers() -> impl Iterator<Item = &'static [u8]> {
+    LAYERS.iter().map(|layer| layer.topojson.as_bytes())
+}
+
 impl Layer {
     /// The layer that draws `kind` on `date`: its year's, or the latest one
     /// for dates after it (the sources have none later: CBS had published no

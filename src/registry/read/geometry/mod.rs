@@ -27,6 +27,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+pub use self::layers::embedded_layers;
 use self::layers::{Kind, Layer};
 use super::snapshot::{InSnapshot, Snapshot};
 use crate::registry::coverage::check_as_of;
