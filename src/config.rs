@@ -31,6 +31,19 @@ pub fn parse() -> Cli {
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How log lines are written to stderr: `text` for people, `json` (one object per line) for log collectors.
+    #[arg(long, global = true, env = "JEUGDREGIO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// The form of the log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `message`
+    /// and the event's fields, and `span` with the fields of the request.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -324,6 +337,14 @@ mod tests {
         assert_eq!(args.connection_limits(), crate::server::ConnectionLimits::default());
         assert_eq!(args.cache_max_age, crate::Settings::default().cache_max_age);
         assert_eq!(args.response_cache_mib << 20, crate::Settings::default().response_cache_bytes);
+    }
+
+    #[test]
+    fn the_log_format_is_text_unless_json_is_asked_for() {
+        assert_eq!(Cli::parse_from(["jeugdregio", "migrate"]).log_format, LogFormat::Text);
+        let cli = Cli::parse_from(["jeugdregio", "serve", "--log-format", "json"]);
+        assert_eq!(cli.log_format, LogFormat::Json);
+        assert!(Cli::try_parse_from(["jeugdregio", "serve", "--log-format", "xml"]).is_err());
     }
 
     #[test]

@@ -1,12 +1,11 @@
 //! Database connection, migrations and seeding.
 
 use std::str::FromStr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
+use prometheus_client::metrics::counter::Counter;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
 use url::Url;
 
 use crate::secrets;
@@ -14,14 +13,45 @@ use crate::secrets;
 mod check;
 pub use check::{FIRST_CONNECT_TIMEOUT, check_url, read_only_reason, why_read_only};
 
-/// Number of SQL statements the service has sent; exported on `/metrics` so
-/// operators (and tests) can see what a query costs.
+/// Number of SQL statements the service has sent; exported on `/metrics`
+/// (`jeugdregio_sql_statements_total`) so operators (and tests) can see what
+/// a query costs. Clones count into the same counter.
 #[derive(Clone, Default)]
-pub struct StatementCounter(Arc<AtomicU64>);
+pub struct StatementCounter(Counter);
 
 impl StatementCounter {
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.get()
+    }
+
+    /// The counter itself, for the metrics registry.
+    pub fn counter(&self) -> Counter {
+        self.0.clone()
+    }
+}
+
+/// The connections of the database pool at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Lent to a request or a transaction.
+    pub in_use: u32,
+    /// Open and waiting in the pool.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
+/// How the pool behind `db` is used now (sqlx's pool: `size()` counts open
+/// connections, idle ones included).
+pub fn pool_use(db: &DatabaseConnection) -> PoolUse {
+    fn of<D: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<D>) -> PoolUse {
+        let (open, idle) = (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX));
+        PoolUse { in_use: open.saturating_sub(idle), idle, max: pool.options().get_max_connections() }
+    }
+    match db.get_database_backend() {
+        DbBackend::Postgres => of(db.get_postgres_connection_pool()),
+        DbBackend::Sqlite => of(db.get_sqlite_connection_pool()),
+        _ => PoolUse::default(),
     }
 }
 
@@ -137,7 +167,7 @@ pub async fn connect(url: &str) -> Result<(DatabaseConnection, StatementCounter)
     let counter = StatementCounter::default();
     let statements = counter.0.clone();
     db.set_metric_callback(move |_| {
-        statements.fetch_add(1, Ordering::Relaxed);
+        statements.inc();
     });
     Ok((db, counter))
 }

@@ -10,6 +10,7 @@ pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod memory;
+pub mod metrics;
 pub mod ratelimit;
 pub mod registry;
 pub mod secrets;
@@ -210,11 +211,12 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
     );
     registry.start_live_listener();
     let build = build_identity(&schema.sdl());
+    let metrics = metrics::Metrics::new(&statements, authenticator.failures());
     Ok(http::router(AppState {
         schema,
         build,
         registry,
-        statements,
+        metrics,
         authenticator,
         cache_max_age: settings.cache_max_age,
         execution_timeout: settings.limits.execution_timeout,

@@ -1,17 +1,14 @@
 use jeugdregio::auth::{TokenFor, issue_token};
-use jeugdregio::config::Command;
+use jeugdregio::config::{Command, LogFormat};
 use jeugdregio::{db, graphql};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
     // Every problem of the configuration at once, before anything is started.
-    match jeugdregio::config::parse().command {
+    let cli = jeugdregio::config::parse();
+    init_logging(cli.log_format);
+    match cli.command {
         Command::Serve(args) => {
             // The port first: one in use is said before any database is opened, created or migrated.
             let listener = jeugdregio::server::bind(args.listen).await?;
@@ -57,6 +54,18 @@ async fn main() -> anyhow::Result<()> {
         Command::PrintSchema => print!("{}", graphql::sdl()),
     }
     Ok(())
+}
+
+/// Log lines go to stderr, at the levels `RUST_LOG` names (default `info`).
+fn init_logging(format: LogFormat) {
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+        // One object per line, the event's fields at its top level and the request's in `span`.
+        LogFormat::Json => logs.json().flatten_event(true).with_current_span(true).with_span_list(false).init(),
+    }
 }
 
 async fn shutdown_signal() {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::Response;
+use prometheus_client::metrics::counter::Counter;
 use tower_governor::GovernorError;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
@@ -78,10 +79,12 @@ impl KeyExtractor for ClientKeyExtractor {
     }
 }
 
-/// The layer that applies `limits`, or `None` when they are off.
+/// The layer that applies `limits`, or `None` when they are off; it counts
+/// the requests it refuses in `refusals`.
 pub fn layer(
     limits: &RateLimits,
     authenticator: Authenticator,
+    refusals: Counter,
 ) -> Option<tower_governor::GovernorLayer<ClientKeyExtractor, governor::middleware::NoOpMiddleware, axum::body::Body>> {
     if limits.per_second == 0 {
         return None;
@@ -103,7 +106,12 @@ pub fn layer(
             config.limiter().retain_recent();
         }
     });
-    Some(tower_governor::GovernorLayer::new(config).error_handler(refused))
+    Some(tower_governor::GovernorLayer::new(config).error_handler(move |error| {
+        if matches!(error, GovernorError::TooManyRequests { .. }) {
+            refusals.inc();
+        }
+        refused(error)
+    }))
 }
 
 fn refused(error: GovernorError) -> Response<axum::body::Body> {

@@ -1,8 +1,9 @@
 //! The kinds of refused `Authorization` headers and how many of each the
 //! service has seen, for the log and `/metrics`.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 
 /// The kinds of refused `Authorization` headers, as logs and metrics name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,30 +77,41 @@ impl AuthFailure {
     }
 }
 
-/// Refused headers per [`AuthFailure`]; clones count into the same counters.
-#[derive(Clone, Default)]
-pub struct FailureCounts(Arc<[AtomicU64; AuthFailure::ALL.len()]>);
+/// The label of `jeugdregio_authentication_failures_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Reason {
+    reason: &'static str,
+}
+
+/// Refused headers per [`AuthFailure`], as the metric
+/// `jeugdregio_authentication_failures_total{reason}` (see `crate::metrics`);
+/// clones count into the same counters.
+#[derive(Clone, Debug)]
+pub struct FailureCounts(Family<Reason, Counter>);
+
+impl Default for FailureCounts {
+    /// Every reason starts at zero (also those never seen, so that rates start at zero).
+    fn default() -> Self {
+        let family = Family::default();
+        for failure in AuthFailure::ALL {
+            let _ = family.get_or_create(&Reason { reason: failure.as_str() });
+        }
+        FailureCounts(family)
+    }
+}
 
 impl FailureCounts {
     pub fn record(&self, failure: AuthFailure) {
-        self.0[failure as usize].fetch_add(1, Ordering::Relaxed);
+        self.0.get_or_create(&Reason { reason: failure.as_str() }).inc();
     }
 
     pub fn count(&self, failure: AuthFailure) -> u64 {
-        self.0[failure as usize].load(Ordering::Relaxed)
+        self.0.get_or_create(&Reason { reason: failure.as_str() }).get()
     }
 
-    /// Every reason (also those never seen, so that rates start at zero) in
-    /// the Prometheus text format, for `/metrics`.
-    pub fn prometheus_text(&self) -> String {
-        let name = "jeugdregio_authentication_failures_total";
-        let mut text = format!(
-            "# HELP {name} Requests whose Authorization header was refused, by reason.\n# TYPE {name} counter\n"
-        );
-        for failure in AuthFailure::ALL {
-            text.push_str(&format!("{name}{{reason=\"{}\"}} {}\n", failure.as_str(), self.count(failure)));
-        }
-        text
+    /// The counters, for the metrics registry.
+    pub fn family(&self) -> Family<Reason, Counter> {
+        self.0.clone()
     }
 }
 
@@ -108,10 +120,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_failure_has_its_own_counter_and_label() {
-        for (index, failure) in AuthFailure::ALL.into_iter().enumerate() {
-            assert_eq!(failure as usize, index, "{failure:?}");
-        }
+    fn every_failure_has_its_own_label() {
         let labels: std::collections::HashSet<&str> = AuthFailure::ALL.iter().map(|f| f.as_str()).collect();
         assert_eq!(labels.len(), AuthFailure::ALL.len());
     }

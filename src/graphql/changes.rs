@@ -266,6 +266,8 @@ fn follow(
 #[derive(Clone)]
 pub struct SubscriptionLimits {
     total: Arc<Semaphore>,
+    /// The permits `total` started with.
+    max: usize,
     pub per_connection: usize,
 }
 
@@ -281,7 +283,12 @@ pub struct SubscriptionPermits {
 
 impl SubscriptionLimits {
     pub fn new(total: usize, per_connection: usize) -> Self {
-        Self { total: Arc::new(Semaphore::new(total)), per_connection }
+        Self { total: Arc::new(Semaphore::new(total)), max: total, per_connection }
+    }
+
+    /// Live subscriptions of the instance now.
+    pub fn open(&self) -> usize {
+        self.max.saturating_sub(self.total.available_permits())
     }
 
     /// A new connection's budget.

@@ -131,6 +131,12 @@ impl ErrorCode {
             .and_then(|e| e.get(CODE))
             .is_some_and(|code| *code == async_graphql::Value::from(self.as_str()))
     }
+
+    /// The code a server error carries, when it is one of ours.
+    pub fn of(error: &async_graphql::ServerError) -> Option<ErrorCode> {
+        let code = error.extensions.as_ref()?.get(CODE)?;
+        ErrorCode::ALL.into_iter().find(|known| *code == async_graphql::Value::from(known.as_str()))
+    }
 }
 
 /// Turns a registry failure into a GraphQL error with a stable `extensions.code`;

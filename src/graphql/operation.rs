@@ -24,11 +24,8 @@ pub struct RequestMeta {
     pub via_get: bool,
     /// The type of the operation that ran, once known.
     pub operation: OnceLock<OperationType>,
-}
-
-/// The type of the operation a document runs (see [`operation`]).
-fn operation_type(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
-    operation(document, name).map(|op| op.ty)
+    /// The name of the operation that ran, when it has one (for the request log).
+    pub operation_name: OnceLock<String>,
 }
 
 fn writes(document: &ExecutableDocument) -> bool {
@@ -56,12 +53,22 @@ struct OperationGuardExtension {
 /// The operation a request runs, as the executor picks it: `None` when the
 /// executor will refuse it anyway (no such operation, or several without a name).
 fn operation<'a>(document: &'a ExecutableDocument, name: Option<&str>) -> Option<&'a OperationDefinition> {
+    named_operation(document, name).map(|(_, op)| op)
+}
+
+/// [`operation`] with its name (an anonymous operation has none).
+fn named_operation<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<(Option<&'a str>, &'a OperationDefinition)> {
     match (&document.operations, name) {
-        (DocumentOperations::Single(operation), _) => Some(&operation.node),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name).map(|op| &op.node),
+        (DocumentOperations::Single(operation), _) => Some((None, &operation.node)),
+        (DocumentOperations::Multiple(operations), Some(name)) => {
+            operations.get_key_value(name).map(|(name, op)| (Some(name.as_str()), &op.node))
+        }
         // One named operation sent without its name: the executor runs it.
         (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next().map(|op| &op.node)
+            operations.iter().next().map(|(name, op)| (Some(name.as_str()), &op.node))
         }
         (DocumentOperations::Multiple(_), None) => None,
     }
@@ -152,10 +159,14 @@ impl Extension for OperationGuardExtension {
         let Ok(document) = request.parsed_query() else {
             return Ok(request); // the executor reports the syntax error
         };
-        let operation = operation_type(document, operation_name.as_deref());
+        let chosen = named_operation(document, operation_name.as_deref());
+        let operation = chosen.map(|(_, op)| op.ty);
         let refused = meta.via_get && operation.map_or_else(|| writes(document), |ty| ty != OperationType::Query);
-        if let Some(ty) = operation {
-            let _ = meta.operation.set(ty);
+        if let Some((name, op)) = chosen {
+            let _ = meta.operation.set(op.ty);
+            if let Some(name) = name {
+                let _ = meta.operation_name.set(name.to_owned());
+            }
         }
         if refused {
             return Err(ErrorCode::MethodNotAllowed.server_error(NOT_OVER_GET));

@@ -36,11 +36,19 @@ const COMPRESS_FROM: usize = 1024;
 pub struct Answer {
     pub body: Bytes,
     gzip: OnceLock<Bytes>,
+    /// The name of the operation that made it, for the request log of a hit.
+    pub operation_name: Option<Arc<str>>,
 }
 
 impl Answer {
     pub fn new(body: Bytes) -> Self {
-        Answer { body, gzip: OnceLock::new() }
+        Answer { body, gzip: OnceLock::new(), operation_name: None }
+    }
+
+    /// The answer of the operation named `name`.
+    pub fn named(mut self, name: Option<Arc<str>>) -> Self {
+        self.operation_name = name;
+        self
     }
 
     /// The body gzip-compressed, when that is worth it.
@@ -83,9 +91,9 @@ impl ResponseCache {
         self.answers.as_ref()?.get(etag)
     }
 
-    /// Keeps `body` as the answer for `etag` and returns it.
-    pub fn keep(&self, etag: String, body: Bytes) -> Arc<Answer> {
-        let answer = Arc::new(Answer::new(body));
+    /// Keeps `answer` as the answer for `etag` and returns it.
+    pub fn keep(&self, etag: String, answer: Answer) -> Arc<Answer> {
+        let answer = Arc::new(answer);
         if let Some(answers) = &self.answers {
             answers.insert(etag, answer.clone());
         }

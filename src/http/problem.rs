@@ -40,6 +40,11 @@ pub fn problem_with(
     response
 }
 
+/// The code of a response made with [`problem`].
+pub(crate) fn code_of(response: &Response) -> Option<ErrorCode> {
+    response.extensions().get::<Problem>().map(|problem| problem.code)
+}
+
 pub async fn problem_details(request: Request, next: Next) -> Response {
     let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let response = next.run(request).await;

@@ -11,6 +11,7 @@ mod helpers;
 mod history;
 mod import;
 mod limits;
+mod observability;
 mod operations;
 mod outage;
 mod read;

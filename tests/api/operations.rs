@@ -12,14 +12,26 @@ use serde_json::{Value, json};
 
 use crate::cli::{Server, free_port, wait_ready};
 use crate::helpers::{TEST_SECRET, TestApp, TestDatabase, bad_authorizations, on_postgres};
+use crate::observability::Exposition;
 
 /// `jeugdregio serve` on `database_url` with `RUST_LOG=rust_log`, verifying
 /// tokens with [`TEST_SECRET`]; its log is a file in `dir`.
 fn serve(dir: &tempfile::TempDir, database_url: &str, rust_log: &str) -> (Server, u16, PathBuf) {
+    serve_with(dir, database_url, rust_log, &[])
+}
+
+/// [`serve`] with more arguments.
+pub(crate) fn serve_with(
+    dir: &tempfile::TempDir,
+    database_url: &str,
+    rust_log: &str,
+    args: &[&str],
+) -> (Server, u16, PathBuf) {
     let port = free_port();
     let log = dir.path().join(format!("serve-{port}.log"));
     let child = Command::new(env!("CARGO_BIN_EXE_jeugdregio"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(args)
         .current_dir(dir.path())
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", rust_log)
@@ -28,6 +40,7 @@ fn serve(dir: &tempfile::TempDir, database_url: &str, rust_log: &str) -> (Server
         .env_remove("JEUGDREGIO_JWT_ISSUER")
         .env_remove("JEUGDREGIO_JWT_AUDIENCE")
         .env_remove("JEUGDREGIO_LISTEN")
+        .env_remove("JEUGDREGIO_LOG_FORMAT")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
@@ -35,7 +48,7 @@ fn serve(dir: &tempfile::TempDir, database_url: &str, rust_log: &str) -> (Server
     (Server(child), port, log)
 }
 
-fn read_log(log: &PathBuf) -> String {
+pub(crate) fn read_log(log: &PathBuf) -> String {
     std::fs::read_to_string(log).unwrap()
 }
 
@@ -125,31 +138,9 @@ async fn on_postgresql_a_password_in_the_url_is_used_and_never_logged() {
     assert_no_secret("the service's log", &log);
 }
 
-/// The value of `name{labels}` on `/metrics`, checking the text format on the way:
-/// every sample is `name value` or `name{labels} value`, after a `# TYPE` of its family.
-fn sample(metrics: &str, series: &str) -> u64 {
-    let mut typed = Vec::new();
-    let mut found = None;
-    for line in metrics.lines() {
-        if let Some(family) = line.strip_prefix("# TYPE ") {
-            typed.push(family.split(' ').next().unwrap().to_owned());
-            continue;
-        }
-        if line.starts_with('#') || line.is_empty() {
-            continue;
-        }
-        let (name, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("a sample without a value: {line}"));
-        let value: f64 = value.parse().unwrap_or_else(|_| panic!("not a number: {line}"));
-        let family = name.split('{').next().unwrap();
-        assert!(typed.iter().any(|t| t == family), "{family} has no # TYPE before it");
-        if name.contains('{') {
-            assert!(name.ends_with('}') && name.matches('"').count() % 2 == 0, "bad labels: {line}");
-        }
-        if name == series {
-            found = Some(value as u64);
-        }
-    }
-    found.unwrap_or_else(|| panic!("{series} is not on /metrics:\n{metrics}"))
+/// The value of `name{labels}` on `/metrics`, read strictly (see [`Exposition`]).
+fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> u64 {
+    Exposition::parse(metrics).value(name, labels) as u64
 }
 
 #[tokio::test]
@@ -164,10 +155,8 @@ async fn a_refused_token_is_logged_once_with_its_reason_but_not_the_token_and_co
         || async { client.get(format!("http://127.0.0.1:{port}/metrics")).send().await.unwrap().text().await.unwrap() };
     let before = metrics().await;
     let reasons = ["malformed", "expired", "wrong_audience", "wrong_algorithm"];
-    let counts_before: Vec<u64> = reasons
-        .iter()
-        .map(|r| sample(&before, &format!(r#"jeugdregio_authentication_failures_total{{reason="{r}"}}"#)))
-        .collect();
+    let counts_before: Vec<u64> =
+        reasons.iter().map(|r| sample(&before, "jeugdregio_authentication_failures_total", &[("reason", r)])).collect();
 
     // bad_authorizations: garbage, expired, wrong audience, `alg: none`.
     let bad = bad_authorizations();
@@ -192,14 +181,12 @@ async fn a_refused_token_is_logged_once_with_its_reason_but_not_the_token_and_co
     assert_eq!(response.status(), 200);
 
     let after = metrics().await;
-    let counts_after: Vec<u64> = reasons
-        .iter()
-        .map(|r| sample(&after, &format!(r#"jeugdregio_authentication_failures_total{{reason="{r}"}}"#)))
-        .collect();
+    let counts_after: Vec<u64> =
+        reasons.iter().map(|r| sample(&after, "jeugdregio_authentication_failures_total", &[("reason", r)])).collect();
     let added: Vec<u64> = counts_after.iter().zip(&counts_before).map(|(a, b)| a - b).collect();
     // Garbage is malformed; `alg: none` is not an algorithm jsonwebtoken reads, so malformed too.
     assert_eq!(added, [2, 1, 1, 0], "{after}");
-    sample(&after, "jeugdregio_sql_statements_total");
+    sample(&after, "jeugdregio_sql_statements_total", &[]);
 
     drop(server);
     let log = read_log(&log);
