@@ -184,6 +184,11 @@ impl Authenticator {
         let claims = decode::<VerifiedClaims>(token, key, validation)
             .map_err(|e| AuthError(format!("invalid token: {e}"), AuthFailure::of(&e)))?
             .claims;
+        // The subject is written to the audit log: it must be text that can be stored (PostgreSQL
+        // holds no U+0000) and read as one line.
+        if claims.sub.chars().any(char::is_control) {
+            return Err(AuthError("the sub claim contains control characters".into(), AuthFailure::Malformed));
+        }
         if claims.scope.as_ref().is_some_and(|s| s.contains(ADMIN_SCOPE)) {
             return Ok(Actor::Operator { subject: claims.sub });
         }

@@ -14,7 +14,8 @@ const CODE: &str = "code";
 pub enum ErrorCode {
     /// An argument was malformed (a bad cursor, an out-of-range page size).
     BadUserInput,
-    /// The HTTP request itself was malformed (for example bad URL parameters).
+    /// The HTTP request itself was malformed (for example bad URL parameters, or
+    /// an `operationName` the document has no operation for).
     BadRequest,
     /// No valid token: writing needs one, and a bad token is never anonymous.
     Unauthenticated,

@@ -15,6 +15,7 @@ mod errors;
 mod filters;
 mod loaders;
 mod mutation;
+mod nul;
 mod operation;
 mod paging;
 mod persisted;

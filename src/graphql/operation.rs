@@ -48,10 +48,27 @@ impl ExtensionFactory for OperationGuard {
 struct OperationGuardExtension {
     /// The response keys of the operation's root fields, in the order asked.
     root_order: OnceLock<Vec<String>>,
+    /// Why a request with a valid document cannot run: it names no operation
+    /// of the document, or it is a subscription over HTTP. The executor finds
+    /// that out after validation and says it without a code; this extension
+    /// says it at the same point, with `BAD_REQUEST`.
+    bad_request: OnceLock<String>,
+}
+
+/// The message of the error a subscription over HTTP gets.
+const SUBSCRIPTIONS_OVER_WEBSOCKET: &str =
+    "subscriptions run over WebSocket at /graphql/ws (graphql-transport-ws), not over HTTP";
+
+/// Why the executor will find no operation to run for `name`.
+fn no_operation(name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("the document has no operation named {name:?} (operationName)"),
+        None => "the document has several operations: name the one to run in operationName".to_owned(),
+    }
 }
 
 /// The operation a request runs, as the executor picks it: `None` when the
-/// executor will refuse it anyway (no such operation, or several without a name).
+/// executor will refuse it (no such operation, or several without a name).
 fn operation<'a>(document: &'a ExecutableDocument, name: Option<&str>) -> Option<&'a OperationDefinition> {
     named_operation(document, name).map(|(_, op)| op)
 }
@@ -62,7 +79,9 @@ fn named_operation<'a>(
     name: Option<&str>,
 ) -> Option<(Option<&'a str>, &'a OperationDefinition)> {
     match (&document.operations, name) {
-        (DocumentOperations::Single(operation), _) => Some((None, &operation.node)),
+        // One anonymous operation: the executor runs it only when the request names none.
+        (DocumentOperations::Single(operation), None) => Some((None, &operation.node)),
+        (DocumentOperations::Single(_), Some(_)) => None,
         (DocumentOperations::Multiple(operations), Some(name)) => {
             operations.get_key_value(name).map(|(name, op)| (Some(name.as_str()), &op.node))
         }
@@ -145,13 +164,19 @@ impl Extension for OperationGuardExtension {
         })?;
         let operation_name = request.operation_name.clone();
         let variables = request.variables.clone();
-        if let Ok(document) = request.parsed_query()
-            && let Some(operation) = operation(document, operation_name.as_deref())
-        {
-            missing_variables(operation, &variables)?;
-            let mut keys = Vec::new();
-            response_keys(document, &operation.selection_set.node, &mut keys, 0);
-            let _ = self.root_order.set(keys);
+        if let Ok(document) = request.parsed_query() {
+            super::nul::refuse_nul(document, &variables)?;
+            match operation(document, operation_name.as_deref()) {
+                Some(operation) => {
+                    missing_variables(operation, &variables)?;
+                    let mut keys = Vec::new();
+                    response_keys(document, &operation.selection_set.node, &mut keys, 0);
+                    let _ = self.root_order.set(keys);
+                }
+                None => {
+                    let _ = self.bad_request.set(no_operation(operation_name.as_deref()));
+                }
+            }
         }
         let Some(meta) = meta else { return Ok(request) };
         let operation_name = request.operation_name.clone();
@@ -170,6 +195,10 @@ impl Extension for OperationGuardExtension {
         }
         if refused {
             return Err(ErrorCode::MethodNotAllowed.server_error(NOT_OVER_GET));
+        }
+        // Requests over WebSocket carry no `RequestMeta`: this one came over HTTP.
+        if operation == Some(OperationType::Subscription) {
+            let _ = self.bad_request.set(SUBSCRIPTIONS_OVER_WEBSOCKET.to_owned());
         }
         Ok(request)
     }
@@ -201,14 +230,20 @@ impl Extension for OperationGuardExtension {
 
     /// Errors of the specification's validation rules (and of the depth
     /// limit) get `GRAPHQL_VALIDATION_FAILED`; the cost check's keep theirs.
+    /// A valid document without the operation the request names, or a
+    /// subscription over HTTP, is a `BAD_REQUEST`.
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors.into_iter().map(|error| ErrorCode::GraphqlValidationFailed.unless_coded(error)).collect()
-        })
+        let result = next.run(ctx).await.map_err(|errors| {
+            errors.into_iter().map(|error| ErrorCode::GraphqlValidationFailed.unless_coded(error)).collect::<Vec<_>>()
+        })?;
+        match self.bad_request.get() {
+            Some(message) => Err(vec![ErrorCode::BadRequest.server_error(message.clone())]),
+            None => Ok(result),
+        }
     }
 
     /// The root objects are merged from several parts, which collect their

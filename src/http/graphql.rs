@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_graphql::parser::types::OperationType;
 use async_graphql_axum::GraphQLRequest;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequest, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -17,19 +17,22 @@ use super::{AppState, X_REQUEST_ID, assets, cache, negotiate, set_header};
 use crate::auth::{Actor, AuthError};
 use crate::graphql::{ErrorCode, RequestMeta};
 
-pub(super) async fn graphql_post(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> Response {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|content_type| content_type.trim_start().to_ascii_lowercase().starts_with("application/json"));
+/// A POST must be `application/json` (parameters such as `charset` aside);
+/// anything else is 415 before the body is read, so that no other body
+/// (a multipart upload, say) is parsed at all.
+pub(super) async fn graphql_post(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let json = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|content_type| {
+        let media_type = content_type.split(';').next().unwrap_or_default();
+        media_type.trim().eq_ignore_ascii_case("application/json")
+    });
     if !json {
         return StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response();
     }
-    run_graphql(&state, &headers, request.into_inner(), false).await
+    let headers = request.headers().clone();
+    match GraphQLRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(request, &state).await {
+        Ok(request) => run_graphql(&state, &headers, request.into_inner(), false).await,
+        Err(rejection) => rejection.into_response(),
+    }
 }
 
 /// The caller's actor; a bad token is refused, never treated as anonymous.

@@ -24,6 +24,7 @@ mod negotiate;
 mod observe;
 pub(crate) mod problem;
 pub mod security;
+mod unread;
 mod websocket;
 
 use crate::auth::Authenticator;
@@ -110,7 +111,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         // ...and the version of the API that answered (Dutch API Design Rules).
         .layer(SetResponseHeaderLayer::overriding(API_VERSION_HEADER, HeaderValue::from_static(crate::API_VERSION)));
-    security::with_security_headers(router).with_state(state)
+    security::with_security_headers(router)
+        // Outermost, so that a body any layer refused unread is seen as unread.
+        .layer(axum::middleware::from_fn(unread::close_when_unread))
+        .with_state(state)
 }
 
 /// The answer when the in-flight cap is reached.

@@ -73,7 +73,10 @@ pub async fn problem_details(request: Request, next: Next) -> Response {
             body[name] = value;
         }
     }
+    // The new body is plain JSON: the length and encoding (the compression
+    // layer inside this one may have gzipped the old body) no longer apply.
     parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_ENCODING);
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     Response::from_parts(parts, Body::from(body.to_string()))
 }

@@ -7,6 +7,10 @@
 //! (2025: at most 21 municipalities per region, 6 regions and 21
 //! municipalities per cooperation, 18 care forms in all).
 
+/// Different codes one list of a mutation's input may name: more than any
+/// relation holds, and few enough to look up in one SQL statement (SQLite
+/// binds at most 32,766 values, PostgreSQL 65,535).
+pub const CODES_PER_LIST: usize = 500;
 /// Member municipalities of a region on one date.
 pub const MUNICIPALITIES_PER_REGION: usize = 40;
 /// Member municipalities of a cooperation on one date (enforced by `cooperationCreate`/`MembersSet`).

@@ -23,7 +23,9 @@ use sea_orm::{
 };
 use serde_json::Value;
 
+use super::bounds::CODES_PER_LIST;
 use super::{ChangeOperation, ObjectType, Page, Registry, RegistryError};
+use crate::codes::RegionCode;
 
 /// A change recorded in a write transaction, waiting for its position.
 #[derive(Debug, Clone)]
@@ -135,9 +137,16 @@ impl Registry {
 impl ChangeFilter {
     /// The same test as the database query of [`read_changes`], for changes held in memory.
     pub fn matches(&self, change: &change_event::Model) -> bool {
-        self.object_types.as_ref().is_none_or(|types| types.iter().any(|t| t.as_str() == change.object_type))
+        !self.names_no_region()
+            && self.object_types.as_ref().is_none_or(|types| types.iter().any(|t| t.as_str() == change.object_type))
             && self.codes.as_ref().is_none_or(|codes| codes.contains(&change.object_code))
             && self.region_code.as_ref().is_none_or(|region| change.region_codes.contains(&format!(";{region};")))
+    }
+
+    /// A region code that is no region code (`%`, `jz39`) names no region:
+    /// the database would take it as a `LIKE` pattern, and SQLite without case.
+    fn names_no_region(&self) -> bool {
+        self.region_code.as_ref().is_some_and(|code| !RegionCode::is_valid(code))
     }
 }
 
@@ -150,6 +159,13 @@ pub(super) async fn read_changes<C: ConnectionTrait>(
     count: bool,
 ) -> Result<Page<change_event::Model>, RegistryError> {
     use change_event::Column;
+    let codes = filter.codes.iter().flatten().collect::<std::collections::BTreeSet<_>>().len();
+    if codes > CODES_PER_LIST {
+        return Err(RegistryError::invalid("filter", format!("filter.codes names at most {CODES_PER_LIST} codes")));
+    }
+    if filter.names_no_region() {
+        return Ok(Page { items: vec![], has_next_page: false, total_count: 0 });
+    }
     let mut condition = Condition::all();
     if let Some(types) = &filter.object_types {
         condition = condition.add(Column::ObjectType.is_in(types.iter().map(|t| t.as_str())));

@@ -7,6 +7,7 @@ mod arrangements;
 mod auth;
 mod cli;
 mod export;
+mod fuzz;
 mod helpers;
 mod history;
 mod import;

@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::journal::{self, Author, Published, Snapshot};
 use super::{Intent, receipts};
 use crate::auth::Actor;
+use crate::registry::bounds::CODES_PER_LIST;
 use crate::registry::error::{UserError, UserErrorCode, WriteError};
 use crate::registry::feed::{self, PendingChange};
 use crate::registry::record::{Coded, Versioned};
@@ -140,6 +141,9 @@ impl WriteTxn {
     /// Ids for a list of codes, in code order without repeats; every unknown code is reported on `field`.
     pub async fn require_all<M: Coded>(&self, codes: &[String], field: &str) -> Result<Vec<i32>, WriteError> {
         let unique: BTreeSet<&str> = codes.iter().map(String::as_str).collect();
+        if unique.len() > CODES_PER_LIST {
+            return Err(WriteError::invalid(&[field], format!("name at most {CODES_PER_LIST} different codes")));
+        }
         let rows: Vec<(String, i32)> = M::Entity::find()
             .select_only()
             .column(M::CODE)
