@@ -254,7 +254,8 @@ impl Caller<'_> {
         self.request(self.app.client.post(self.app.url("/graphql"))).json(body)
     }
 
-    fn request(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    /// `request` with this caller's `Authorization`, if it has one.
+    pub fn request(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.authorization {
             Some(value) => request.header("authorization", value),
             None => request,

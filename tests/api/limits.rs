@@ -65,6 +65,7 @@ async fn the_portal_query_fits_the_budget_and_tells_its_cost() {
 async fn nested_lists_and_alias_bombs_are_refused_before_they_run() {
     let app = TestApp::spawn_alone().await;
     let statements = app.statements().await;
+    let peak_before = metric(&app, "process_resident_memory_max_bytes").await;
     let documents = [aliased(1, &chain(9)), aliased(1, &chain(15)), aliased(180, &chain(5)), aliased(60, &chain(3))];
     for document in &documents {
         let started = Instant::now();
@@ -82,8 +83,16 @@ async fn nested_lists_and_alias_bombs_are_refused_before_they_run() {
     // Nothing ran (the live listener's once-a-second look at the feed went on).
     let read = app.statements().await - statements;
     assert!(read <= documents.len() as u64 + 2, "{read} statements: a refused request must not run");
-    let resident = metric(&app, "process_resident_memory_max_bytes").await;
-    assert!(resident < 200 * MB, "peak resident memory {} MB", resident / MB);
+    // The peak of the whole test process, which tests that ran before (the
+    // fuzzer's large inputs, say) may have raised already: these requests
+    // must keep it under 200 MB, or not raise it much.
+    let peak = metric(&app, "process_resident_memory_max_bytes").await;
+    assert!(
+        peak < 200 * MB || peak <= peak_before + 20 * MB,
+        "peak resident memory {} MB, {} MB before",
+        peak / MB,
+        peak_before / MB
+    );
 }
 
 #[tokio::test]

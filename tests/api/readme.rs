@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::TestApp;
 
 /// The ```graphql blocks of `markdown`, each with the line its fence opens on.
-fn graphql_blocks(markdown: &str) -> Vec<(usize, String)> {
+pub(crate) fn graphql_blocks(markdown: &str) -> Vec<(usize, String)> {
     let mut blocks = Vec::new();
     let mut open: Option<(usize, String)> = None;
     for (index, line) in markdown.lines().enumerate() {
