@@ -53,15 +53,8 @@ async fn serve_creates_and_seeds_a_sqlite_file_once() {
         let port = free_port();
         let server = start(dir.path(), port);
         wait_ready(&client, port).await;
-        let body: serde_json::Value = client
-            .post(format!("http://127.0.0.1:{port}/graphql"))
-            .json(&serde_json::json!({ "query": "{ regions { totalCount } municipalities { totalCount } }" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body =
+            crate::helpers::post_query(&client, port, "{ regions { totalCount } municipalities { totalCount } }").await;
         assert_eq!(body["data"]["regions"]["totalCount"], 42, "start {start_number}");
         assert_eq!(body["data"]["municipalities"]["totalCount"], 342, "start {start_number}");
         drop(server);

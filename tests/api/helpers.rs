@@ -37,6 +37,13 @@ pub struct TestApp {
     _turn: Option<Turn>,
 }
 
+/// Anonymously POSTs `query` to a service on 127.0.0.1:`port` (say, the
+/// binary in a child process); returns the whole JSON answer.
+pub async fn post_query(client: &reqwest::Client, port: u16, query: &str) -> Value {
+    let url = format!("http://127.0.0.1:{port}/graphql");
+    client.post(url).json(&json!({ "query": query })).send().await.unwrap().json().await.unwrap()
+}
+
 /// How the tests run the service on `database`.
 fn test_settings(database: &TestDatabase) -> jeugdregio::Settings {
     jeugdregio::Settings {
@@ -354,7 +361,8 @@ fn municipality_token(code: &str) -> String {
     issue(jeugdregio::auth::TokenFor::Municipality(code))
 }
 
-fn issue(token_for: jeugdregio::auth::TokenFor) -> String {
+/// A valid token for `token_for`, signed with [`TEST_SECRET`].
+pub fn issue(token_for: jeugdregio::auth::TokenFor) -> String {
     jeugdregio::auth::issue_token(&auth_config(), "tester@example.org", token_for, 3600).unwrap()
 }
 

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::cli::wait_ready;
-use crate::helpers::{TEST_SECRET, TestApp, TestDatabase};
+use crate::helpers::{TestApp, TestDatabase};
 use crate::operations::{read_log, serve_with};
 
 // ---------------------------------------------------------------------------
@@ -392,16 +392,6 @@ async fn a_request_whose_client_leaves_is_counted_as_cancelled() {
 // ---------------------------------------------------------------------------
 // Request logs
 
-fn token(token_for: jeugdregio::auth::TokenFor) -> String {
-    let config = jeugdregio::auth::AuthConfig {
-        secret: Some(TEST_SECRET.into()),
-        public_key_pem: None,
-        issuer: "jeugdregio".into(),
-        audience: "jeugdregio".into(),
-    };
-    jeugdregio::auth::issue_token(&config, "tester@example.org", token_for, 600).unwrap()
-}
-
 #[tokio::test]
 async fn with_log_format_json_each_request_leaves_one_json_line_with_its_request_id_and_no_token() {
     let database = TestDatabase::fresh();
@@ -409,8 +399,8 @@ async fn with_log_format_json_each_request_leaves_one_json_line_with_its_request
     let (server, port, log) = serve_with(&dir, &database.url, "info", &["--log-format", "json"]);
     let client = reqwest::Client::new();
     wait_ready(&client, port).await;
-    let operator = token(jeugdregio::auth::TokenFor::Operator);
-    let municipality = token(jeugdregio::auth::TokenFor::Municipality("GM0772"));
+    let operator = crate::helpers::issue(jeugdregio::auth::TokenFor::Operator);
+    let municipality = crate::helpers::issue(jeugdregio::auth::TokenFor::Municipality("GM0772"));
     let refused = "Bearer eyJhbGciOiJIUzI1NiJ9.not-a-valid-token-at-all.c2lnbmF0dXJl";
 
     // (request id sent, Authorization, body or GET path) -> the request id answered

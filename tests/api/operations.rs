@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::cli::{Server, free_port, wait_ready};
-use crate::helpers::{TEST_SECRET, TestApp, TestDatabase, bad_authorizations, on_postgres};
+use crate::helpers::{TEST_SECRET, TestApp, TestDatabase, bad_authorizations, on_postgres, operator_token, post_query};
 use crate::observability::Exposition;
 
 /// `jeugdregio serve` on `database_url` with `RUST_LOG=rust_log`, verifying
@@ -48,7 +48,7 @@ pub(crate) fn serve_with(
     (Server(child), port, log)
 }
 
-pub(crate) fn read_log(log: &PathBuf) -> String {
+pub(crate) fn read_log(log: &std::path::Path) -> String {
     std::fs::read_to_string(log).unwrap()
 }
 
@@ -122,15 +122,7 @@ async fn on_postgresql_a_password_in_the_url_is_used_and_never_logged() {
     let (server, port, log) = serve(&dir, &with_secrets(&database.url), "debug,sea_orm=trace,sqlx=trace");
     let client = reqwest::Client::new();
     wait_ready(&client, port).await;
-    let body: Value = client
-        .post(format!("http://127.0.0.1:{port}/graphql"))
-        .json(&json!({ "query": "{ regions { totalCount } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = post_query(&client, port, "{ regions { totalCount } }").await;
     assert_eq!(body["data"]["regions"]["totalCount"], 42, "{body}");
     drop(server);
     let log = read_log(&log);
@@ -205,16 +197,6 @@ async fn a_refused_token_is_logged_once_with_its_reason_but_not_the_token_and_co
     assert!(log.contains("access_token=***"), "the URI is logged, redacted");
 }
 
-fn operator_token() -> String {
-    let config = jeugdregio::auth::AuthConfig {
-        secret: Some(TEST_SECRET.into()),
-        public_key_pem: None,
-        issuer: "jeugdregio".into(),
-        audience: "jeugdregio".into(),
-    };
-    jeugdregio::auth::issue_token(&config, "tester@example.org", jeugdregio::auth::TokenFor::Operator, 600).unwrap()
-}
-
 const UPDATE: &str = "mutation($input: MunicipalityUpdateInput!) { municipalityUpdate(input: $input) { \
                       municipality { version website } userErrors { code message } } }";
 
@@ -231,15 +213,7 @@ async fn on_sqlite_writes_log_no_warning() {
     let warnings = |log: &str| log.lines().filter(|line| line.contains("WARN")).count();
     let at_start = warnings(&read_log(&log));
     let token = operator_token();
-    let version: Value = client
-        .post(format!("http://127.0.0.1:{port}/graphql"))
-        .json(&json!({ "query": r#"{ municipality(code: "GM0753") { version } }"# }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let version = post_query(&client, port, r#"{ municipality(code: "GM0753") { version } }"#).await;
     let mut version = version["data"]["municipality"]["version"].as_i64().expect("a version");
     for n in 0..20 {
         let input =

@@ -19,6 +19,7 @@ use tokio::io::AsyncWriteExt;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{TEST_SECRET, TestApp, TestDatabase, mutation_document, operator_token};
+use crate::operations::read_log;
 use crate::sync::subscriber;
 
 /// The grace period the tests give the service.
@@ -53,14 +54,10 @@ async fn start_binary(database: TestDatabase, log: &std::path::Path) -> Service 
     let app = TestApp::running_at(format!("http://127.0.0.1:{port}"), database).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     while !app.client.get(app.url("/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
-        assert!(Instant::now() < deadline, "the service did not become ready: {}", read(log));
+        assert!(Instant::now() < deadline, "the service did not become ready: {}", read_log(log));
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Service { child, app }
-}
-
-fn read(log: &std::path::Path) -> String {
-    std::fs::read_to_string(log).unwrap_or_default()
 }
 
 fn signal(child: &Child, signal: libc::c_int) {
@@ -184,7 +181,7 @@ async fn sigterm_during_writes_keeps_every_acknowledged_write_and_no_refused_one
     let mut service = start_binary(TestDatabase::fresh(), &log).await;
     let tallies = writes_interrupted_by(&service, libc::SIGTERM).await;
     let (status, took) = exited(&mut service.child, GRACE + Duration::from_secs(5)).await;
-    assert!(status.success(), "exit {status:?} after SIGTERM: {}", read(&log));
+    assert!(status.success(), "exit {status:?} after SIGTERM: {}", read_log(&log));
     assert!(took < GRACE + Duration::from_secs(2), "exited {took:?} after the writes stopped");
 
     let restarted = service.app.start_another(service.app.settings()).await;

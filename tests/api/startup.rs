@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::cli::{Server, free_port};
 use crate::helpers::{TEST_SECRET, TestDatabase, on_postgres};
@@ -311,15 +311,7 @@ fn serve(dir: &Path, url: &str) -> (Server, u16) {
 }
 
 async fn regions(client: &reqwest::Client, port: u16) -> Value {
-    let body: Value = client
-        .post(format!("http://127.0.0.1:{port}/graphql"))
-        .json(&json!({ "query": "{ regions { totalCount } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = crate::helpers::post_query(client, port, "{ regions { totalCount } }").await;
     body["data"]["regions"]["totalCount"].clone()
 }
 
