@@ -84,15 +84,13 @@ pub enum Failure {
 /// or protocol error of the statement, and an exhausted pool as a timeout.
 pub fn failure(error: &DbErr) -> Failure {
     use sea_orm::sqlx::Error as Sqlx;
-    let sqlx = match error {
-        DbErr::ConnectionAcquire(_) => return Failure::Unavailable,
-        DbErr::Conn(RuntimeErr::SqlxError(e))
-        | DbErr::Exec(RuntimeErr::SqlxError(e))
-        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        DbErr::Conn(_) => return Failure::Unavailable,
+    let sqlx = match (error, driver_error(error)) {
+        (DbErr::ConnectionAcquire(_), _) => return Failure::Unavailable,
+        (_, Some(sqlx)) => sqlx,
+        (DbErr::Conn(_), None) => return Failure::Unavailable,
         _ => return Failure::Internal,
     };
-    match sqlx.as_ref() {
+    match sqlx {
         Sqlx::Io(_)
         | Sqlx::Tls(_)
         | Sqlx::PoolTimedOut
@@ -121,6 +119,16 @@ pub fn failure(error: &DbErr) -> Failure {
             _ => Failure::Internal,
         },
         _ => Failure::Internal,
+    }
+}
+
+/// The driver's error inside `error`, when the driver reported it.
+fn driver_error(error: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    match error {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
     }
 }
 

@@ -205,13 +205,7 @@ fn sqlite_code(error: &DbErr) -> Option<u32> {
 /// if it did: a PostgreSQL read replica or read-only transaction (25006), a
 /// user without the right to write (42501), a SQLite file opened read-only.
 pub fn read_only_reason(error: &DbErr) -> Option<String> {
-    let (DbErr::Conn(RuntimeErr::SqlxError(e))
-    | DbErr::Exec(RuntimeErr::SqlxError(e))
-    | DbErr::Query(RuntimeErr::SqlxError(e))) = error
-    else {
-        return None;
-    };
-    let sea_orm::sqlx::Error::Database(db) = e.as_ref() else { return None };
+    let sea_orm::sqlx::Error::Database(db) = super::driver_error(error)? else { return None };
     let message = db.message();
     match db.code().as_deref()? {
         "25006" => Some(format!(
