@@ -11,7 +11,9 @@ use url::Url;
 use crate::secrets;
 
 mod check;
+mod gate;
 pub use check::{FIRST_CONNECT_TIMEOUT, check_url, read_only_reason, why_read_only};
+pub use gate::{Db, HeldConnection};
 
 /// Number of SQL statements the service has sent; exported on `/metrics`
 /// (`jeugdregio_sql_statements_total`) so operators (and tests) can see what
@@ -39,14 +41,17 @@ pub struct PoolUse {
     pub idle: u32,
     /// The most the pool opens.
     pub max: u32,
+    /// Callers waiting for a connection (counted by [`Db`]).
+    pub waiting: u32,
 }
 
-/// How the pool behind `db` is used now (sqlx's pool: `size()` counts open
+/// How the pool behind `db` is used now (without the waiting callers, which
+/// only [`Db::pool_use`] knows) (sqlx's pool: `size()` counts open
 /// connections, idle ones included).
 pub fn pool_use(db: &DatabaseConnection) -> PoolUse {
     fn of<D: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<D>) -> PoolUse {
         let (open, idle) = (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX));
-        PoolUse { in_use: open.saturating_sub(idle), idle, max: pool.options().get_max_connections() }
+        PoolUse { in_use: open.saturating_sub(idle), idle, max: pool.options().get_max_connections(), waiting: 0 }
     }
     match db.get_database_backend() {
         DbBackend::Postgres => of(db.get_postgres_connection_pool()),

@@ -38,6 +38,7 @@ struct Inner {
     rate_limited: Counter,
     pool: Family<PoolLabels, Gauge>,
     pool_max: Gauge,
+    pool_waiting: Gauge,
     subscriptions_open: Gauge,
     registry_version: Gauge,
     resident_memory: Gauge,
@@ -145,6 +146,12 @@ impl Metrics {
             "Most connections the database pool opens",
             pool_max.clone(),
         );
+        let pool_waiting = Gauge::default();
+        registry.register(
+            "jeugdregio_db_pool_waiting",
+            "Database calls waiting now for a connection of the pool (all lent out); they fail with SERVICE_UNAVAILABLE after 1.5 s",
+            pool_waiting.clone(),
+        );
         let subscriptions_open = Gauge::default();
         registry.register(
             "jeugdregio_subscriptions_open",
@@ -179,6 +186,7 @@ impl Metrics {
             rate_limited,
             pool,
             pool_max,
+            pool_waiting,
             subscriptions_open,
             registry_version,
             resident_memory,
@@ -212,6 +220,7 @@ impl Metrics {
         inner.pool.get_or_create(&PoolLabels { state: "in_use" }).set(readings.pool.in_use.into());
         inner.pool.get_or_create(&PoolLabels { state: "idle" }).set(readings.pool.idle.into());
         inner.pool_max.set(readings.pool.max.into());
+        inner.pool_waiting.set(readings.pool.waiting.into());
         for (field, gauge) in [("VmRSS", &inner.resident_memory), ("VmHWM", &inner.resident_memory_max)] {
             if let Some(kib) = process_status_kib(field) {
                 gauge.set((kib * 1024).try_into().unwrap_or(i64::MAX));
@@ -302,8 +311,11 @@ mod tests {
         let outcome = RequestOutcome { route: "/graphql", operation: "query", status: "2xx", code: "none" };
         metrics.request(outcome, Duration::from_micros(700));
         metrics.request(outcome, Duration::from_secs(60));
-        let readings =
-            Readings { registry_version: 7, subscriptions_open: 3, pool: PoolUse { in_use: 1, idle: 2, max: 16 } };
+        let readings = Readings {
+            registry_version: 7,
+            subscriptions_open: 3,
+            pool: PoolUse { in_use: 1, idle: 2, max: 16, waiting: 4 },
+        };
         let (content_type, text) = metrics.encode(readings, false);
         assert!(content_type.starts_with("text/plain; version=0.0.4"));
         for line in [
@@ -325,6 +337,7 @@ mod tests {
             r#"jeugdregio_db_pool_connections{state="in_use"} 1"#,
             r#"jeugdregio_db_pool_connections{state="idle"} 2"#,
             "jeugdregio_db_pool_max_connections 16",
+            "jeugdregio_db_pool_waiting 4",
             "jeugdregio_subscriptions_open 3",
             "jeugdregio_registry_version 7",
             "# TYPE process_resident_memory_bytes gauge",

@@ -3,11 +3,12 @@
 //! one instance and run it by its hash through another. Each instance keeps
 //! the documents it has seen in memory, so a known hash costs no statement.
 
+use crate::db::Db;
 use async_graphql::extensions::apollo_persisted_queries::CacheStorage;
 use async_graphql::parser::types::ExecutableDocument;
 use entity::persisted_query;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// Documents each instance keeps in memory.
 const IN_MEMORY: u64 = 1024;
@@ -19,12 +20,12 @@ pub const LARGEST_STORED: usize = 64 * 1024;
 
 #[derive(Clone)]
 pub struct PersistedQueries {
-    db: DatabaseConnection,
+    db: Db,
     memory: moka::sync::Cache<String, ExecutableDocument>,
 }
 
 impl PersistedQueries {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Db) -> Self {
         PersistedQueries { db, memory: moka::sync::Cache::new(IN_MEMORY) }
     }
 

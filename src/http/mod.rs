@@ -158,7 +158,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> impl Into
     let readings = crate::metrics::Readings {
         registry_version: state.registry.known_version(),
         subscriptions_open: state.subscriptions.open(),
-        pool: crate::db::pool_use(state.registry.db()),
+        pool: state.registry.db().pool_use(),
     };
     let (content_type, body) = state.metrics.encode(readings, openmetrics);
     ([(header::CONTENT_TYPE, content_type)], body)

@@ -21,6 +21,8 @@ use std::time::Duration;
 use entity::change_event;
 use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
+
+use crate::db::Db;
 use tokio::sync::{broadcast, watch};
 
 use super::feed::{ChangeFilter, read_changes};
@@ -67,13 +69,13 @@ impl Registry {
 }
 
 async fn listen(
-    db: DatabaseConnection,
+    db: Db,
     sender: broadcast::Sender<LiveChange>,
     known_head: Arc<AtomicI64>,
     mut commits: watch::Receiver<i64>,
 ) {
     let saw_head = |head: i64| known_head.fetch_max(head, Ordering::AcqRel);
-    let mut notifications = commit_notifications(&db).await;
+    let mut notifications = commit_notifications(db.connection()).await;
     let mut position = loop {
         match super::feed::head(&db).await {
             Ok(head) => break head,

@@ -22,6 +22,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use chrono::NaiveDate;
 use sea_orm::DatabaseConnection;
 
+use crate::db::Db;
+
 pub use error::{RegistryError, UserError, UserErrorCode, WriteError};
 pub use feed::ChangeFilter;
 pub use live::{LiveChange, OTHER_INSTANCES_POLL};
@@ -48,7 +50,7 @@ pub const MAX_PAGE_SIZE: u64 = 500;
 /// Handle to the registry; cheap to clone.
 #[derive(Clone)]
 pub struct Registry {
-    db: DatabaseConnection,
+    db: Db,
     /// SQLite has one writer: write transactions of this process queue here
     /// instead of failing with "database is locked" when they upgrade.
     sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
@@ -78,7 +80,7 @@ pub enum Readiness {
 impl Registry {
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
-            db,
+            db: Db::new(db),
             sqlite_writer: Default::default(),
             feed: tokio::sync::watch::Sender::new(0),
             live: live::channel(),
@@ -101,7 +103,7 @@ impl Registry {
         self.known_head.fetch_max(head, Ordering::AcqRel);
     }
 
-    pub fn db(&self) -> &DatabaseConnection {
+    pub fn db(&self) -> &Db {
         &self.db
     }
 
@@ -125,7 +127,7 @@ impl Registry {
         let Some(known) = self.read_only.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone() else {
             return Readiness::Ready;
         };
-        match crate::db::why_read_only(&self.db).await {
+        match crate::db::why_read_only(self.db.connection()).await {
             Ok(None) => {
                 tracing::info!("the database can be written again: ready");
                 self.set_read_only(None);

@@ -359,6 +359,66 @@ async fn metrics_count_open_subscriptions_and_rate_limited_requests() {
     assert_eq!(requests(&after, &graphql("query", "2xx", "none")), 1.0);
 }
 
+/// Calls that find every pooled connection lent out are counted as waiting,
+/// and are no longer once they have one or have given up. (PostgreSQL only:
+/// a table lock held elsewhere keeps writes holding their connections; SQLite
+/// writers queue before they take one.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_waiting_for_a_pooled_connection_are_counted() {
+    use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+    let app = TestApp::spawn().await;
+    let at_rest = scrape(&app).await;
+    assert_eq!(at_rest.kind("jeugdregio_db_pool_waiting"), "gauge");
+    assert_eq!(at_rest.value("jeugdregio_db_pool_waiting", &[]), 0.0);
+    if !crate::helpers::on_postgres() {
+        return;
+    }
+    let data = app.query("{ municipalities(first: 24) { nodes { code version } } }").await;
+    let other = Database::connect(app.settings().database_url.as_str()).await.unwrap();
+    let lock = other.begin().await.unwrap();
+    lock.execute_unprepared("LOCK TABLE municipality IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    // More writes than the pool has connections, each blocked on the lock while holding one.
+    let writes: Vec<_> = data["municipalities"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|node| {
+            let app = &app;
+            let input =
+                json!({ "code": node["code"], "expectedVersion": node["version"], "website": "https://example.nl/" });
+            async move {
+                let document = crate::helpers::mutation_document("municipalityUpdate");
+                app.as_operator().send(&document, json!({ "input": input })).await
+            }
+        })
+        .collect();
+    let writes = futures::future::join_all(writes);
+    let watch = async {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            let seen = scrape(&app).await;
+            let waiting = seen.value("jeugdregio_db_pool_waiting", &[]);
+            if waiting > 0.0 {
+                let max = seen.value("jeugdregio_db_pool_max_connections", &[]);
+                let in_use = seen.value("jeugdregio_db_pool_connections", &[("state", "in_use")]);
+                lock.rollback().await.unwrap();
+                return (waiting, in_use, max);
+            }
+            assert!(Instant::now() < deadline, "no call was counted as waiting:\n{}", seen.text);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let (answers, (waiting, in_use, max)) = tokio::join!(writes, watch);
+    assert!(waiting <= 24.0 - 15.0, "at most the writes beyond the 15 lendable connections wait: {waiting}");
+    assert_eq!(in_use, max, "every connection is lent while calls wait");
+    for (status, body) in &answers {
+        let code = &body["errors"][0]["extensions"]["code"];
+        let stored = body["data"]["municipalityUpdate"]["municipality"]["website"] == "https://example.nl/";
+        assert!(stored || (*status == 503 && code == "SERVICE_UNAVAILABLE"), "{status} {body}");
+    }
+    assert_eq!(scrape(&app).await.value("jeugdregio_db_pool_waiting", &[]), 0.0, "nobody waits afterwards");
+}
+
 /// A client that gives up before the answer leaves a request counted as
 /// `cancelled`. (Two threads: the query computes without yielding, and the
 /// connection must be watched meanwhile.)

@@ -18,9 +18,10 @@ mod snapshot;
 
 use std::collections::HashSet;
 
+use crate::db::Db;
 use entity::*;
 use sea_orm::ColumnTrait;
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
 pub use arrangements::CareAnswer;
 pub use audit::AuditFilter;
@@ -86,12 +87,7 @@ keyed!(
     care_arrangement
 );
 
-async fn page<E>(
-    db: &DatabaseConnection,
-    select: Select<E>,
-    code: E::Column,
-    request: &PageRequest,
-) -> Result<Page<E::Model>, DbErr>
+async fn page<E>(db: &Db, select: Select<E>, code: E::Column, request: &PageRequest) -> Result<Page<E::Model>, DbErr>
 where
     E: EntityTrait,
     E::Model: Sync,

@@ -20,10 +20,11 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use crate::db::Db;
 use entity::*;
 use sea_orm::{
-    AccessMode, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, IsolationLevel,
-    QueryOrder, TransactionTrait,
+    AccessMode, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait, IsolationLevel, QueryOrder,
+    TransactionOptions,
 };
 
 use super::Keyed;
@@ -121,15 +122,15 @@ async fn ordered<M: Coded + Keyed>(db: &DatabaseTransaction) -> Result<Table<M>,
 impl Snapshot {
     /// Every table, read in one transaction so the copy is consistent: on
     /// PostgreSQL a repeatable-read one, on SQLite any read transaction.
-    async fn load(db: &DatabaseConnection, version: i64) -> Result<Snapshot, DbErr> {
+    async fn load(db: &Db, version: i64) -> Result<Snapshot, DbErr> {
         // SQLite has neither setting (and sea-orm warns on each load when asked).
         let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
-        let txn = db
-            .begin_with_config(
-                postgres.then_some(IsolationLevel::RepeatableRead),
-                postgres.then_some(AccessMode::ReadOnly),
-            )
-            .await?;
+        let options = TransactionOptions {
+            isolation_level: postgres.then_some(IsolationLevel::RepeatableRead),
+            access_mode: postgres.then_some(AccessMode::ReadOnly),
+            sqlite_transaction_mode: None,
+        };
+        let (txn, _connection) = db.begin_with_options(options).await?;
         let snapshot = Self::read(&txn, version).await?;
         txn.commit().await?;
         Ok(snapshot)

@@ -6,15 +6,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, IsolationLevel, QueryFilter, QuerySelect, SqlErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    IsolationLevel, QueryFilter, QuerySelect, SqlErr, SqliteTransactionMode, TransactionOptions,
 };
 use serde::Serialize;
 
 use super::journal::{self, Author, Published, Snapshot};
 use super::{Intent, receipts};
 use crate::auth::Actor;
+use crate::db::{Db, HeldConnection};
 use crate::registry::bounds::CODES_PER_LIST;
 use crate::registry::error::{UserError, UserErrorCode, WriteError};
 use crate::registry::feed::{self, PendingChange};
@@ -29,6 +29,7 @@ pub enum Began {
 
 pub struct WriteTxn {
     pub txn: DatabaseTransaction,
+    _connection: HeldConnection,
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
     actor: Actor,
     mutation: &'static str,
@@ -53,7 +54,7 @@ pub struct WriteTxn {
 /// deferred transaction reads first (receipt, lookups) and then upgrades to
 /// a write lock; SQLite refuses that upgrade with SQLITE_BUSY at once,
 /// without waiting, when another connection is writing.
-async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
+async fn begin_write(db: &Db) -> Result<(DatabaseTransaction, HeldConnection), sea_orm::DbErr> {
     let options = match db.get_database_backend() {
         DatabaseBackend::Sqlite => {
             TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() }
@@ -75,7 +76,7 @@ impl WriteTxn {
             DatabaseBackend::Sqlite => Some(registry.sqlite_writer.clone().lock_owned().await),
             _ => None,
         };
-        let txn = begin_write(&registry.db).await?;
+        let (txn, connection) = begin_write(&registry.db).await?;
         let mut receipt = None;
         if let Some(id) = intent.client_mutation_id {
             let hash = receipts::fingerprint(input);
@@ -87,6 +88,7 @@ impl WriteTxn {
                 Ok(row) => receipt = Some(row),
                 Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
                     txn.rollback().await?;
+                    drop(connection); // the lookup below takes its own
                     let earlier = receipts::find(&registry.db, organisation, id).await?.ok_or(error)?;
                     return receipts::answer_from(earlier, intent, &hash).map(Began::Replay);
                 }
@@ -95,6 +97,7 @@ impl WriteTxn {
         }
         Ok(Began::Fresh(WriteTxn {
             txn,
+            _connection: connection,
             _writer: writer,
             actor: intent.actor.clone(),
             mutation: intent.mutation,
