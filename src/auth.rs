@@ -8,6 +8,7 @@
 //! A refused token leaves one log line with the kind of failure (never the
 //! token) and counts on `/metrics` (`jeugdregio_authentication_failures_total`).
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
@@ -125,7 +126,9 @@ struct IssuedClaims<'a> {
 /// Verifies tokens with the configured key; with no key, refuses every token.
 #[derive(Clone)]
 pub struct Authenticator {
-    key: Option<(DecodingKey, Validation)>,
+    /// Behind an `Arc` because the rate limiter's service holds a clone, and
+    /// axum clones that service for every request.
+    key: Option<Arc<(DecodingKey, Validation)>>,
     /// Refused headers, shared by every clone.
     failures: FailureCounts,
 }
@@ -146,7 +149,7 @@ impl Authenticator {
         validation.set_audience(&[&config.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 30;
-        Ok(Self { key: Some((key, validation)), failures: Default::default() })
+        Ok(Self { key: Some(Arc::new((key, validation))), failures: Default::default() })
     }
 
     pub fn has_key(&self) -> bool {
@@ -175,7 +178,7 @@ impl Authenticator {
             .ok_or_else(|| {
                 AuthError("the Authorization header must be `Bearer <token>`".into(), AuthFailure::MalformedHeader)
             })?;
-        let Some((key, validation)) = &self.key else {
+        let Some((key, validation)) = self.key.as_deref() else {
             return Err(AuthError(
                 "this service has no token key configured and accepts no tokens".into(),
                 AuthFailure::NoKey,

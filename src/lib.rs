@@ -212,7 +212,7 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
     registry.start_live_listener();
     let build = build_identity(&schema.sdl());
     let metrics = metrics::Metrics::new(&statements, authenticator.failures());
-    Ok(http::router(AppState {
+    Ok(http::router(AppState::new(http::AppParts {
         schema,
         build,
         registry,
@@ -226,5 +226,5 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         rate_limits: settings.rate_limits.clone(),
         answers: http::cache::ResponseCache::new(settings.response_cache_bytes),
         cors_allowed_origins,
-    }))
+    })))
 }

@@ -2,6 +2,7 @@
 //! GraphiQL), `/schema.graphql`, the downloads under `/export/`, `/healthz`,
 //! `/readyz` and `/metrics`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -42,8 +43,27 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// answered with 503. GraphQL requests meet their own, shorter deadline first.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What every handler shares, behind one `Arc`: axum hands each request its
+/// own copy of the state, and copying the parts (the cache, the key set, the
+/// registry handles) on every request cost more than a kept answer.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+pub struct AppParts {
     pub schema: RegistrySchema,
     pub registry: Registry,
     /// Every metric `/metrics` shows.
