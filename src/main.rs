@@ -7,7 +7,8 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> anyhow::Result<()> {
     // Every problem of the configuration at once, before anything is started.
     let cli = jeugdregio::config::parse();
-    init_logging(cli.log_format);
+    // Held to the end of `main`: dropping it writes the lines still queued.
+    let _logs = init_logging(cli.log_format);
     match cli.command {
         Command::Serve(args) => {
             // The port first: one in use is said before any database is opened, created or migrated.
@@ -57,15 +58,25 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Log lines go to stderr, at the levels `RUST_LOG` names (default `info`).
-fn init_logging(format: LogFormat) {
+///
+/// A thread of their own writes them, so that the line every request leaves
+/// costs the request no system call: under load the lines queued meanwhile
+/// leave in one write. The queue is bounded and never drops a line: when it
+/// is full, requests wait for it.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, written) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("jeugdregio-logs")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format {
         LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
         // One object per line, the event's fields at its top level and the request's in `span`.
         LogFormat::Json => logs.json().flatten_event(true).with_current_span(true).with_span_list(false).init(),
     }
+    written
 }
 
 async fn shutdown_signal() {

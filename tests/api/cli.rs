@@ -7,8 +7,22 @@ use std::time::{Duration, Instant};
 
 pub(crate) struct Server(pub(crate) Child);
 
+/// Stopped the way an operator stops it, with SIGTERM, so that it writes its
+/// last log lines (a thread of their own writes them) before the test reads
+/// them; killed if it is not gone within 10 s.
 impl Drop for Server {
     fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.0.id()) {
+            // SAFETY: kill(2) on our own child's pid has no memory effects.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if !matches!(self.0.try_wait(), Ok(None)) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
