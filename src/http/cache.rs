@@ -23,9 +23,12 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
 use sha2::{Digest, Sha256};
 
-/// Default memory for kept answers: the whole registry's portal answer is
-/// about 33 KB, so this holds some two thousand distinct answers.
-pub const DEFAULT_RESPONSE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// Default memory for kept answers. The whole registry's portal answer is
+/// 33–80 KB (more for dates with more municipalities), so this holds a few
+/// hundred distinct answers: a portal's few queries, every municipality's
+/// own, and the change-feed pages of pollers at the head. It is small so that
+/// the whole service stays under 100 MB with 300 pollers (bench `feed`).
+pub const DEFAULT_RESPONSE_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// Answers not asked for in this long are dropped, so answers for old
 /// versions do not hold memory until the cache is full.
 const IDLE_LIFETIME: Duration = Duration::from_secs(600);
