@@ -17,7 +17,7 @@
 
 use chrono::Utc;
 use entity::{change_event, feed_head};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -42,19 +42,16 @@ pub(super) struct PendingChange {
 /// Takes the next positions for `changes` and appends them; must be the last
 /// statement group before COMMIT (see the module comment). Returns the new head.
 pub(super) async fn append<C: ConnectionTrait>(txn: &C, changes: &[PendingChange]) -> Result<i64, DbErr> {
-    feed_head::Entity::update_many()
-        .col_expr(feed_head::Column::Position, Expr::col(feed_head::Column::Position).add(changes.len() as i64))
-        .filter(feed_head::Column::Id.eq(1))
-        .exec(txn)
-        .await?;
-    let head: i64 = feed_head::Entity::find()
-        .select_only()
-        .column(feed_head::Column::Position)
-        .filter(feed_head::Column::Id.eq(1))
-        .into_tuple()
-        .one(txn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("feed_head".into()))?;
+    // One statement (UPDATE … RETURNING): every round trip here is time the
+    // head row stays locked while other writers queue for it.
+    let take = Query::update()
+        .table(feed_head::Entity)
+        .value(feed_head::Column::Position, Expr::col(feed_head::Column::Position).add(changes.len() as i64))
+        .and_where(feed_head::Column::Id.eq(1))
+        .returning_col(feed_head::Column::Position)
+        .to_owned();
+    let head: i64 =
+        txn.query_one(&take).await?.ok_or_else(|| DbErr::RecordNotFound("feed_head".into()))?.try_get_by_index(0)?;
     let first = head - changes.len() as i64 + 1;
     let committed_at = Utc::now();
     let rows = changes.iter().enumerate().map(|(i, change)| change_event::ActiveModel {

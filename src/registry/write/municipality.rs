@@ -90,7 +90,7 @@ impl Command for MunicipalityUpdate {
     }
 
     fn target(&self, before: &Self::Loaded) -> Target {
-        Target::Municipality(before.id)
+        Target::Municipality(before.code.clone())
     }
 
     fn validate(&self, _: &Self::Loaded, checks: &mut Checks) {
@@ -129,7 +129,7 @@ impl Command for MunicipalityEntry {
     }
 
     fn target(&self, before: &Self::Loaded) -> Target {
-        Target::Municipality(before.id)
+        Target::Municipality(before.code.clone())
     }
 
     fn validate(&self, _: &Self::Loaded, checks: &mut Checks) {
