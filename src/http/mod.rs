@@ -129,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         // Every response names its request (the client's own X-Request-Id, or a new UUID)...
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(observe::drop_unusable_request_id))
         // ...and the version of the API that answered (Dutch API Design Rules).
         .layer(SetResponseHeaderLayer::overriding(API_VERSION_HEADER, HeaderValue::from_static(crate::API_VERSION)));
     security::with_security_headers(router)

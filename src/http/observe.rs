@@ -78,6 +78,24 @@ pub struct RequestFacts {
     pub code: Option<ErrorCode>,
 }
 
+/// The longest `X-Request-Id` kept from a client.
+const MAX_REQUEST_ID: usize = 128;
+
+/// Removes an `X-Request-Id` that cannot serve as one (empty, longer than
+/// 128 bytes, or with anything but visible ASCII), so that the next layer
+/// gives the request a new UUID instead of echoing it into the response and
+/// every log line.
+pub async fn drop_unusable_request_id(mut request: Request) -> Request {
+    let usable = |id: &HeaderValue| {
+        let id = id.as_bytes();
+        !id.is_empty() && id.len() <= MAX_REQUEST_ID && id.iter().all(|byte| byte.is_ascii_graphic())
+    };
+    if request.headers().get(X_REQUEST_ID).is_some_and(|id| !usable(id)) {
+        request.headers_mut().remove(X_REQUEST_ID);
+    }
+    request
+}
+
 /// The middleware: runs the request in its span, then logs and counts it.
 pub async fn observe(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
     let matched = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);

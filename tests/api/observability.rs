@@ -453,6 +453,27 @@ async fn a_request_whose_client_leaves_is_counted_as_cancelled() {
     }
 }
 
+/// A client's `X-Request-Id` is answered as sent when it can serve as one;
+/// an empty, overlong or non-ASCII one is replaced by a new UUID.
+#[tokio::test]
+async fn an_unusable_request_id_is_replaced_by_a_new_one() {
+    let app = TestApp::spawn().await;
+    let answered = async |id: &[u8]| {
+        let value = reqwest::header::HeaderValue::from_bytes(id).unwrap();
+        let response = app.client.get(app.url("/healthz")).header("x-request-id", value).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.headers()["x-request-id"].to_str().unwrap().to_owned()
+    };
+    let is_uuid = |id: &str| id.len() == 36 && id.matches('-').count() == 4;
+    assert_eq!(answered(b"portal-42_a.b:c").await, "portal-42_a.b:c");
+    let longest = "x".repeat(128);
+    assert_eq!(answered(longest.as_bytes()).await, longest);
+    for unusable in [&b""[..], "x".repeat(129).as_bytes(), b"two words", "caf\u{e9}".as_bytes()] {
+        let id = answered(unusable).await;
+        assert!(is_uuid(&id), "{:?} was answered with {id:?}", String::from_utf8_lossy(unusable));
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Request logs
 
