@@ -45,10 +45,10 @@ pub struct PoolUse {
     pub waiting: u32,
 }
 
-/// How the pool behind `db` is used now (without the waiting callers, which
-/// only [`Db::pool_use`] knows) (sqlx's pool: `size()` counts open
-/// connections, idle ones included).
-pub fn pool_use(db: &DatabaseConnection) -> PoolUse {
+/// The connections of the pool behind `db` now, as sqlx knows them (its
+/// `size()` counts open connections, idle ones included); the waiting
+/// callers are [`Db::pool_use`]'s to add.
+fn pool_use(db: &DatabaseConnection) -> PoolUse {
     fn of<D: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<D>) -> PoolUse {
         let (open, idle) = (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX));
         PoolUse { in_use: open.saturating_sub(idle), idle, max: pool.options().get_max_connections(), waiting: 0 }

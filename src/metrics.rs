@@ -98,80 +98,72 @@ pub const PROMETHEUS_TEXT: &str = prometheus_client::encoding::prometheus_text::
 /// The `Content-Type` of OpenMetrics text.
 pub const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// A new metric of type `M`, registered under `name` with its `help`; the
+/// registry and the returned handle share its value.
+fn registered<M>(registry: &mut Registry, name: &str, help: &str) -> M
+where
+    M: prometheus_client::registry::Metric + Clone + Default,
+{
+    let metric = M::default();
+    registry.register(name, help, metric.clone());
+    metric
+}
+
 impl Metrics {
     /// The registry with every metric, counting SQL statements with
     /// `statements` and refused tokens with `failures` (both are counted
     /// where they happen, in `db` and `auth`).
     pub fn new(statements: &StatementCounter, failures: &FailureCounts) -> Metrics {
         let mut registry = Registry::default();
-        let requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
+        let requests: Family<RequestLabels, Counter> = registered(
+            &mut registry,
             "jeugdregio_http_requests",
             "HTTP requests answered, by route, GraphQL operation type, status class and error code",
-            requests.clone(),
         );
-        let latency = Family::<LatencyLabels, LatencyHistogram>::default();
-        registry.register(
+        let latency: Family<LatencyLabels, LatencyHistogram> = registered(
+            &mut registry,
             "jeugdregio_http_request_duration_seconds",
             "Time from receiving a request to its answer being ready, by route and GraphQL operation type",
-            latency.clone(),
         );
         registry.register("jeugdregio_sql_statements", "SQL statements sent to the database", statements.counter());
-        let cache = Family::<CacheLabels, Counter>::default();
-        registry.register(
+        let cache: Family<CacheLabels, Counter> = registered(
+            &mut registry,
             "jeugdregio_response_cache_lookups",
             "Anonymous GraphQL requests looked up among the kept answers: hit (answered from memory) or miss (executed)",
-            cache.clone(),
         );
-        let rate_limited = Counter::default();
-        registry.register(
+        let rate_limited: Counter = registered(
+            &mut registry,
             "jeugdregio_rate_limited_requests",
             "Requests refused with 429 because their client was over its rate limit",
-            rate_limited.clone(),
         );
         registry.register(
             "jeugdregio_authentication_failures",
             "Requests whose Authorization header was refused, by reason",
             failures.family(),
         );
-        let pool = Family::<PoolLabels, Gauge>::default();
-        registry.register(
+        let pool: Family<PoolLabels, Gauge> = registered(
+            &mut registry,
             "jeugdregio_db_pool_connections",
             "Open connections of the database pool: in_use (lent to a request) or idle",
-            pool.clone(),
         );
-        let pool_max = Gauge::default();
-        registry.register(
-            "jeugdregio_db_pool_max_connections",
-            "Most connections the database pool opens",
-            pool_max.clone(),
-        );
-        let pool_waiting = Gauge::default();
-        registry.register(
+        let pool_max: Gauge =
+            registered(&mut registry, "jeugdregio_db_pool_max_connections", "Most connections the database pool opens");
+        let pool_waiting: Gauge = registered(
+            &mut registry,
             "jeugdregio_db_pool_waiting",
             "Database calls waiting now for a connection of the pool (all lent out); they fail with SERVICE_UNAVAILABLE after 1.5 s",
-            pool_waiting.clone(),
         );
-        let subscriptions_open = Gauge::default();
-        registry.register(
-            "jeugdregio_subscriptions_open",
-            "Live GraphQL subscriptions of this instance",
-            subscriptions_open.clone(),
-        );
-        let registry_version = Gauge::default();
-        registry.register(
+        let subscriptions_open: Gauge =
+            registered(&mut registry, "jeugdregio_subscriptions_open", "Live GraphQL subscriptions of this instance");
+        let registry_version: Gauge = registered(
+            &mut registry,
             "jeugdregio_registry_version",
             "The newest registry version this instance knows (it moves with every committed write)",
-            registry_version.clone(),
         );
-        let resident_memory = Gauge::default();
-        registry.register("process_resident_memory_bytes", "Resident memory size in bytes", resident_memory.clone());
-        let resident_memory_max = Gauge::default();
-        registry.register(
-            "process_resident_memory_max_bytes",
-            "Peak resident memory size in bytes",
-            resident_memory_max.clone(),
-        );
+        let resident_memory: Gauge =
+            registered(&mut registry, "process_resident_memory_bytes", "Resident memory size in bytes");
+        let resident_memory_max: Gauge =
+            registered(&mut registry, "process_resident_memory_max_bytes", "Peak resident memory size in bytes");
         let cache_hits = cache.get_or_create(&CacheLabels { result: "hit" }).clone();
         let cache_misses = cache.get_or_create(&CacheLabels { result: "miss" }).clone();
         for state in ["in_use", "idle"] {

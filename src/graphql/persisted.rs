@@ -3,12 +3,13 @@
 //! one instance and run it by its hash through another. Each instance keeps
 //! the documents it has seen in memory, so a known hash costs no statement.
 
-use crate::db::Db;
 use async_graphql::extensions::apollo_persisted_queries::CacheStorage;
 use async_graphql::parser::types::ExecutableDocument;
 use entity::persisted_query;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::db::Db;
 
 /// Documents each instance keeps in memory.
 const IN_MEMORY: u64 = 1024;

@@ -21,16 +21,16 @@ use std::time::Duration;
 use entity::change_event;
 use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
-
-use crate::db::Db;
 use tokio::sync::{broadcast, watch};
 
 use super::feed::{ChangeFilter, read_changes};
 use super::{Page, Registry, RegistryError};
+use crate::db::Db;
 
 /// How soon a subscriber learns of a change committed through another instance.
 pub const OTHER_INSTANCES_POLL: Duration = Duration::from_secs(1);
-/// The PostgreSQL channel each commit is announced on, with its feed position.
+/// The PostgreSQL channel each commit is announced on (no payload: a listener
+/// reads the feed from its own position).
 pub(super) const COMMIT_CHANNEL: &str = "jeugdregio_commits";
 /// Changes kept for subscribers that fall behind; one further behind catches up from the database.
 const FAN_OUT_BUFFER: usize = 1024;

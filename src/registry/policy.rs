@@ -82,21 +82,16 @@ pub async fn authorize<C: ConnectionTrait>(db: &C, actor: &Actor, target: Target
         Actor::Anonymous => return Err(WriteError::Unauthenticated("this change needs a bearer token".into())),
         Actor::Municipality { code, .. } => code,
     };
-    let forbidden = || WriteError::Forbidden(format!("{code} may not make this change"));
-    let target = match target {
-        // Its own entry: the codes say it, without a look-up.
-        Target::Municipality(target) => return if &target == code { Ok(()) } else { Err(forbidden()) },
-        Target::OperatorOnly => return Err(forbidden()),
-        other => other,
-    };
-    let Some(me) = municipality::Entity::find().filter(municipality::Column::Code.eq(code.as_str())).one(db).await?
-    else {
-        return Err(forbidden());
+    // Only a lead role or a contract needs the caller's own row; its own
+    // entry is decided by the codes, without a look-up.
+    let me = match &target {
+        Target::Municipality(_) | Target::OperatorOnly => None,
+        _ => municipality::Entity::find().filter(municipality::Column::Code.eq(code.as_str())).one(db).await?,
     };
     // A lead role counts only for the subject it is for: a role for a
     // cooperation that also names a region does not make its holder the
     // region's lead, and the other way round.
-    let leads = |column: role::Column, other: role::Column, id: i32| {
+    let leads = |me: &municipality::Model, column: role::Column, other: role::Column, id: i32| {
         role::Entity::find()
             .filter(role::Column::HolderMunicipalityId.eq(me.id))
             .filter(role::Column::Kind.is_in(LEAD_KINDS))
@@ -105,13 +100,16 @@ pub async fn authorize<C: ConnectionTrait>(db: &C, actor: &Actor, target: Target
             .filter(valid_on(role::Column::ValidFrom, role::Column::ValidTo, today()))
             .count(db)
     };
-    let allowed = match target {
-        Target::Cooperation(id) => leads(role::Column::CooperationId, role::Column::RegionId, id).await? > 0,
-        Target::Region(id) => leads(role::Column::RegionId, role::Column::CooperationId, id).await? > 0,
-        Target::Contract { authority_municipality_id, scale } => {
+    let allowed = match (target, &me) {
+        (Target::Municipality(own), _) => own == *code,
+        (Target::OperatorOnly, _) | (_, None) => false,
+        (Target::Cooperation(id), Some(me)) => {
+            leads(me, role::Column::CooperationId, role::Column::RegionId, id).await? > 0
+        }
+        (Target::Region(id), Some(me)) => leads(me, role::Column::RegionId, role::Column::CooperationId, id).await? > 0,
+        (Target::Contract { authority_municipality_id, scale }, Some(me)) => {
             scale != Scale::National && authority_municipality_id == Some(me.id)
         }
-        Target::Municipality(_) | Target::OperatorOnly => false,
     };
-    if allowed { Ok(()) } else { Err(forbidden()) }
+    if allowed { Ok(()) } else { Err(WriteError::Forbidden(format!("{code} may not make this change"))) }
 }
