@@ -34,10 +34,9 @@ const OBJECT_TYPES: &[&str] = &["MUNICIPALITY", "REGION", "COOPERATION", "ROLE",
 
 fn fields() -> Vec<Field> {
     use Kind::*;
-    let page = || vec![("first", Int), ("after", Cursor), ("asOf", Date)];
-    let with = |mut arguments: Vec<(&'static str, Kind)>, more: Vec<(&'static str, Kind)>| {
-        arguments.extend(more);
-        arguments
+    // A list's arguments: a page, a date and a filter with these fields.
+    let paged = |filter: Vec<(&'static str, Kind)>| {
+        vec![("first", Int), ("after", Cursor), ("asOf", Date), ("filter", Object(filter))]
     };
     vec![
         Field {
@@ -47,7 +46,7 @@ fn fields() -> Vec<Field> {
         },
         Field {
             name: "regions",
-            arguments: with(page(), vec![("filter", Object(vec![("nameContains", Code)]))]),
+            arguments: paged(vec![("nameContains", Code)]),
             selection: "{ totalCount pageInfo { hasNextPage endCursor } nodes { code } }",
         },
         Field {
@@ -63,10 +62,7 @@ fn fields() -> Vec<Field> {
         },
         Field {
             name: "municipalities",
-            arguments: with(
-                page(),
-                vec![("filter", Object(vec![("regionCode", Code), ("provinceCode", Code), ("nameContains", Code)]))],
-            ),
+            arguments: paged(vec![("regionCode", Code), ("provinceCode", Code), ("nameContains", Code)]),
             selection: "{ totalCount nodes { code } }",
         },
         Field {
@@ -77,37 +73,25 @@ fn fields() -> Vec<Field> {
         },
         Field {
             name: "cooperations",
-            arguments: with(
-                page(),
-                vec![(
-                    "filter",
-                    Object(vec![
-                        ("scale", Enum(SCALES)),
-                        ("regionCode", Code),
-                        ("municipalityCode", Code),
-                        ("nameContains", Code),
-                    ]),
-                )],
-            ),
+            arguments: paged(vec![
+                ("scale", Enum(SCALES)),
+                ("regionCode", Code),
+                ("municipalityCode", Code),
+                ("nameContains", Code),
+            ]),
             selection: "{ totalCount nodes { code } }",
         },
         Field { name: "role", arguments: vec![("code", Code), ("asOf", Date)], selection: "{ code kind validTo }" },
         Field {
             name: "roles",
-            arguments: with(
-                page(),
-                vec![(
-                    "filter",
-                    Object(vec![
-                        ("kind", Enum(ROLE_KINDS)),
-                        ("holderCode", Code),
-                        ("regionCode", Code),
-                        ("cooperationCode", Code),
-                        ("careFormCode", Code),
-                        ("providerCode", Code),
-                    ]),
-                )],
-            ),
+            arguments: paged(vec![
+                ("kind", Enum(ROLE_KINDS)),
+                ("holderCode", Code),
+                ("regionCode", Code),
+                ("cooperationCode", Code),
+                ("careFormCode", Code),
+                ("providerCode", Code),
+            ]),
             selection: "{ totalCount nodes { code holder { __typename } } }",
         },
         Field {
@@ -117,18 +101,12 @@ fn fields() -> Vec<Field> {
         },
         Field {
             name: "frameworkContracts",
-            arguments: with(
-                page(),
-                vec![(
-                    "filter",
-                    Object(vec![
-                        ("scale", Enum(SCALES)),
-                        ("careFormCode", Code),
-                        ("partyRegionCode", Code),
-                        ("activeOn", Date),
-                    ]),
-                )],
-            ),
+            arguments: paged(vec![
+                ("scale", Enum(SCALES)),
+                ("careFormCode", Code),
+                ("partyRegionCode", Code),
+                ("activeOn", Date),
+            ]),
             selection: "{ totalCount nodes { code } }",
         },
         Field {
@@ -146,7 +124,7 @@ fn fields() -> Vec<Field> {
         Field { name: "provider", arguments: vec![("code", Code), ("asOf", Date)], selection: "{ code name }" },
         Field {
             name: "providers",
-            arguments: with(page(), vec![("filter", Object(vec![("nameContains", Code)]))]),
+            arguments: paged(vec![("nameContains", Code)]),
             selection: "{ totalCount nodes { code } }",
         },
         Field {
