@@ -295,7 +295,11 @@ async fn metrics_are_prometheus_text_and_move_with_queries_kept_answers_writes_a
     } else {
         assert!((4.0..=8.0).contains(&max), "SQLite's pool: twice the cores, 4 to 8: {max}");
     }
-    assert!(pool("in_use") + pool("idle") <= max && pool("idle") >= 1.0, "{}", after.text);
+    // Background work (the live listener reading the write, the snapshot
+    // reload) may hold every open connection at the moment of the scrape, so
+    // the split between in use and idle is not fixed; that some are open is.
+    let open = pool("in_use") + pool("idle");
+    assert!(open >= 1.0 && open <= max, "{}", after.text);
     assert_eq!(after.value("jeugdregio_subscriptions_open", &[]), 0.0);
     assert!(after.value("process_resident_memory_bytes", &[]) > 1e6);
     assert!(after.value("process_resident_memory_max_bytes", &[]) >= after.value("process_resident_memory_bytes", &[]));
