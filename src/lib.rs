@@ -31,8 +31,6 @@ pub struct Settings {
     pub limits: Limits,
     /// How many requests one client may make.
     pub rate_limits: ratelimit::RateLimits,
-    /// How long a DataLoader collects the keys of one level of a query.
-    pub loader_delay: std::time::Duration,
     /// Memory for kept answers to public queries; 0 keeps none.
     pub response_cache_bytes: u64,
     /// Web origins that may read answers (`https://portal.example.nl`); empty: any.
@@ -47,7 +45,6 @@ impl std::fmt::Debug for Settings {
             .field("cache_max_age", &self.cache_max_age)
             .field("limits", &self.limits)
             .field("rate_limits", &self.rate_limits)
-            .field("loader_delay", &self.loader_delay)
             .field("response_cache_bytes", &self.response_cache_bytes)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
             .finish()
@@ -62,7 +59,6 @@ impl Default for Settings {
             cache_max_age: std::time::Duration::from_secs(30),
             limits: Limits::default(),
             rate_limits: ratelimit::RateLimits::default(),
-            loader_delay: graphql::LOADER_DELAY,
             response_cache_bytes: http::cache::DEFAULT_RESPONSE_CACHE_BYTES,
             cors_allowed_origins: Vec::new(),
         }
@@ -201,14 +197,8 @@ pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
         settings.limits.max_subscriptions,
         settings.limits.subscriptions_per_connection,
     );
-    let schema = build_schema(
-        registry.clone(),
-        graphql::SchemaSettings {
-            cost: limits,
-            subscriptions: subscriptions.clone(),
-            loader_delay: settings.loader_delay,
-        },
-    );
+    let schema =
+        build_schema(registry.clone(), graphql::SchemaSettings { cost: limits, subscriptions: subscriptions.clone() });
     registry.start_live_listener();
     let build = build_identity(&schema.sdl());
     let metrics = metrics::Metrics::new(&statements, authenticator.failures());

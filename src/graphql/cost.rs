@@ -13,7 +13,7 @@
 //! Root fields run concurrently, and each may hold a database connection: a
 //! request of 900 aliased root fields would take the whole pool. So at most
 //! [`ROOT_FIELDS_AT_ONCE`] root fields of one request resolve at a time; the
-//! relations below them are batched by the DataLoaders anyway.
+//! relations below them are read from the in-memory snapshot.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};

@@ -1,5 +1,5 @@
 //! The GraphQL surface: schema assembly, the query root, object types and the
-//! DataLoaders that resolve relations in batches. Resolvers stay thin: they
+//! loaders that resolve relations from the registry snapshot. Resolvers stay thin: they
 //! translate arguments, call the registry and wrap what it returns.
 //!
 //! Object types live in `types/` and mutations in `mutation/`, one file per
@@ -24,7 +24,6 @@ mod query;
 mod scalars;
 mod types;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::extensions::apollo_persisted_queries::ApolloPersistedQueries;
 use async_graphql::{MergedObject, Schema};
 
@@ -46,19 +45,10 @@ pub type RegistrySchema = Schema<Query, MutationRoot, SubscriptionRoot>;
 /// Deepest query accepted: the full registry with holders and contract parties fits well within it.
 pub const MAX_DEPTH: usize = 16;
 
-/// How long a DataLoader collects keys before it loads. Relations are read
-/// from the in-memory snapshot (`registry/read/snapshot.rs`), so a batch costs
-/// no statement and waiting for a fuller one would only add latency: the keys
-/// of one level still arrive together, as siblings ask before the spawned
-/// load runs.
-pub const LOADER_DELAY: std::time::Duration = std::time::Duration::ZERO;
-
 /// What the schema is built with besides the registry.
 pub struct SchemaSettings {
     pub cost: cost::CostLimits,
     pub subscriptions: SubscriptionLimits,
-    /// How long a DataLoader collects keys; [`LOADER_DELAY`] unless measuring.
-    pub loader_delay: std::time::Duration,
 }
 
 pub fn build_schema(registry: Registry, settings: SchemaSettings) -> RegistrySchema {
@@ -67,7 +57,7 @@ pub fn build_schema(registry: Registry, settings: SchemaSettings) -> RegistrySch
         .extension(settings.cost)
         .extension(provisional::ProvisionalAnswers)
         .extension(ApolloPersistedQueries::new(persisted::PersistedQueries::new(registry.db().clone())))
-        .data(DataLoader::new(RegistryLoader::new(registry.clone()), tokio::spawn).delay(settings.loader_delay))
+        .data(RegistryLoader::new(registry.clone()))
         .data(registry)
         .data(settings.subscriptions)
         .limit_depth(MAX_DEPTH)

@@ -50,9 +50,9 @@ fn unauthenticated(error: AuthError) -> Response {
 /// Executes one GraphQL request under the execution deadline.
 ///
 /// The query runs in a task of its own. Inside it, Tokio's cooperative
-/// budget is switched off: it would make a large query yield half-way through
-/// one level of the tree, cutting its DataLoader batches in two. That is also
-/// why a deadline polled in the *same* task fired late (73 s for a 30 s
+/// budget is switched off: a query that reads only the in-memory snapshot
+/// has nothing to wait for, and yielding half-way would only delay it. A
+/// deadline polled in the *same* task would fire late (73 s for a 30 s
 /// limit): a task that never yields never looks at its timer. Here the
 /// deadline is awaited by the request's own task while the query runs on
 /// another, so it fires on time, and the query is aborted (its work freed) at

@@ -30,7 +30,7 @@ pub use live::{LiveChange, OTHER_INSTANCES_POLL};
 pub use read::{
     AuditFilter, CareAnswer, ContractFilter, ContractLine, CooperationFilter, CooperationMembers, Keyed, MapFeature,
     MapLayer, MunicipalityArea, MunicipalityFilter, MunicipalityLine, NamePeriod, Names, Page, PageRequest,
-    ProviderFilter, RegionArea, RegionFilter, RegionLine, RoleFilter, RoleLine, embedded_layers, name_on,
+    ProviderFilter, RegionArea, RegionFilter, RegionLine, RoleFilter, RoleLine, RoleLink, embedded_layers, name_on,
 };
 pub use record::Coded;
 pub use validity::{DATE_RANGE, parse_iso_date, valid_on};

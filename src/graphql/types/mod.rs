@@ -1,6 +1,6 @@
 //! GraphQL object types, one file per type. Each wraps a registry row and the
 //! `asOf` date it was read for; relations default to that same date and go
-//! through DataLoaders. This module holds what they share: the `Node`
+//! through the loaders (`graphql/loaders.rs`). This module holds what they share: the `Node`
 //! interface, the `RoleHolder` union, the enums, global ids and loading.
 
 mod arrangement;
@@ -19,7 +19,7 @@ mod viewer;
 
 use std::hash::Hash;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, Interface, Result, Union};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -81,16 +81,18 @@ where
     Ok(registry.lookup::<T::Row>(code, as_of).await?.map(|row| T::from_row(row, as_of)))
 }
 
-/// Runs one DataLoader lookup and turns a shared loader error into a GraphQL error.
+/// Runs one loader lookup and turns a loader error into a GraphQL error.
 async fn load_value<K>(ctx: &Context<'_>, key: K) -> Result<Option<<RegistryLoader as Loader<K>>::Value>>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     RegistryLoader: Loader<K, Error = LoadError>,
 {
-    ctx.data_unchecked::<DataLoader<RegistryLoader>>()
-        .load_one(key)
+    let mut loaded = ctx
+        .data_unchecked::<RegistryLoader>()
+        .load(std::slice::from_ref(&key))
         .await
-        .map_err(|error| super::registry_error(&error))
+        .map_err(|error| super::registry_error(&error))?;
+    Ok(loaded.remove(&key))
 }
 
 /// The related object under `key`, if any, read for `as_of`.

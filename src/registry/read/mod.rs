@@ -12,6 +12,7 @@ mod export;
 mod filters;
 mod geometry;
 mod history;
+mod links;
 mod lookups;
 mod relations;
 mod snapshot;
@@ -29,6 +30,7 @@ pub use export::{ContractLine, MunicipalityLine, RegionLine, RoleLine};
 pub use filters::*;
 pub use geometry::{MapFeature, MapLayer, MunicipalityArea, RegionArea, embedded_layers};
 pub use history::{NamePeriod, Names, name_on};
+pub use links::RoleLink;
 pub use relations::CooperationMembers;
 pub use snapshot::SnapshotCell;
 

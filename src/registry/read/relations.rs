@@ -1,8 +1,9 @@
-//! Batch relations for the DataLoaders, answered from the registry snapshot
-//! (`snapshot.rs`): no statement however many ids they are given, on any
-//! date. The rules are those of the registry everywhere: validity is
-//! half-open, related rows come ordered by code, and a row counts only when
-//! both the link and the row are valid on the date.
+//! Relations for the loaders (`graphql/loaders.rs`), answered from the
+//! registry snapshot (`snapshot.rs`) through its indexes (`links.rs`): no
+//! statement, on any date, and a parent's relation costs what it returns.
+//! The rules are those of the registry everywhere: validity is half-open,
+//! related rows come ordered by code, and a row counts only when both the
+//! link and the row are valid on the date.
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,6 +11,7 @@ use chrono::NaiveDate;
 use entity::*;
 use sea_orm::{ColumnTrait, Condition};
 
+use super::links::{Index, RoleLink};
 use super::snapshot::{InSnapshot, Snapshot};
 use super::unique;
 use crate::registry::record::Dated;
@@ -29,29 +31,97 @@ fn valid<M: Dated>(row: &M, date: NaiveDate) -> bool {
     is_valid_on(row.valid_from(), row.valid_to(), date)
 }
 
-/// Owner -> the rows of `M` its links point at that are valid on `date`, in code order.
-fn linked<M: InSnapshot>(
-    snapshot: &Snapshot,
-    links: impl IntoIterator<Item = (i32, i32)>,
-    date: NaiveDate,
-) -> HashMap<i32, Vec<M>> {
-    let table = M::table(snapshot);
-    let mut ranked: HashMap<i32, Vec<usize>> = HashMap::new();
-    for (owner, target) in links {
-        if let (Some(rank), Some(row)) = (table.rank(target), table.get(target))
-            && row.is_valid_on(date)
-        {
-            ranked.entry(owner).or_default().push(rank);
-        }
+impl Snapshot {
+    /// Memberships valid on `date`, as `(municipality_id, region_id)`.
+    pub(super) fn memberships_on(&self, date: NaiveDate) -> impl Iterator<Item = (i32, i32)> + '_ {
+        self.memberships.iter().filter(move |m| valid(*m, date)).map(|m| (m.municipality_id, m.region_id))
     }
-    ranked
-        .into_iter()
-        .map(|(owner, mut ranks)| {
-            ranks.sort_unstable();
-            ranks.dedup();
-            (owner, ranks.into_iter().map(|rank| table.rows[rank].clone()).collect())
-        })
-        .collect()
+
+    /// The rows of `M` with these ids that are valid on `date`, once each, in code order.
+    fn in_code_order<M: InSnapshot>(&self, ids: impl IntoIterator<Item = i32>, date: NaiveDate) -> Vec<M> {
+        let table = M::table(self);
+        let mut ranks: Vec<usize> = ids
+            .into_iter()
+            .filter_map(|id| table.rank(id))
+            .filter(|&rank| table.rows[rank].is_valid_on(date))
+            .collect();
+        ranks.sort_unstable();
+        ranks.dedup();
+        ranks.into_iter().map(|rank| table.rows[rank].clone()).collect()
+    }
+
+    /// Member municipalities of a region on `date` (by the membership alone).
+    fn municipality_ids_in(&self, region_id: i32, date: NaiveDate) -> impl Iterator<Item = i32> + '_ {
+        let memberships = self.links.memberships_by_region.rows(&self.memberships, region_id);
+        memberships.filter(move |m| valid(*m, date)).map(|m| m.municipality_id)
+    }
+
+    /// The region of a municipality on `date` (by the membership alone).
+    fn region_id_of(&self, municipality_id: i32, date: NaiveDate) -> Option<i32> {
+        let mut memberships = self.links.memberships_by_municipality.rows(&self.memberships, municipality_id);
+        memberships.find(|m| valid(*m, date)).map(|m| m.region_id)
+    }
+
+    /// The cooperation memberships valid on `date` found under `key` in `index`.
+    fn cooperation_links<'a>(
+        &'a self,
+        index: &'a Index<i32>,
+        key: i32,
+        date: NaiveDate,
+    ) -> impl Iterator<Item = &'a cooperation_member::Model> + 'a {
+        index.rows(&self.cooperation_members, key).filter(move |m| valid(*m, date))
+    }
+
+    /// The cooperations of a region: with the region as a member, or with a
+    /// member municipality that is in the region on that date.
+    fn cooperation_ids_of_region(&self, region_id: i32, date: NaiveDate) -> HashSet<i32> {
+        let by_municipality = &self.links.cooperation_members_by_municipality;
+        let direct = self.cooperation_links(&self.links.cooperation_members_by_region, region_id, date);
+        let through_members =
+            self.municipality_ids_in(region_id, date).flat_map(|m| self.cooperation_links(by_municipality, m, date));
+        direct.chain(through_members).map(|link| link.cooperation_id).collect()
+    }
+
+    /// The cooperations of a municipality: with the municipality as a member,
+    /// or with its region as a member.
+    fn cooperation_ids_of_municipality(&self, municipality_id: i32, date: NaiveDate) -> HashSet<i32> {
+        let by_region = &self.links.cooperation_members_by_region;
+        let direct = self.cooperation_links(&self.links.cooperation_members_by_municipality, municipality_id, date);
+        let through_region = self
+            .region_id_of(municipality_id, date)
+            .into_iter()
+            .flat_map(|r| self.cooperation_links(by_region, r, date))
+            .filter(|link| link.municipality_id.is_none());
+        direct.chain(through_region).map(|link| link.cooperation_id).collect()
+    }
+
+    /// Cooperation ids per region on `date`.
+    pub(super) fn cooperation_ids_of_regions(&self, region_ids: &[i32], date: NaiveDate) -> HashMap<i32, HashSet<i32>> {
+        region_ids.iter().map(|&id| (id, self.cooperation_ids_of_region(id, date))).collect()
+    }
+
+    /// Cooperation ids per municipality on `date`.
+    pub(super) fn cooperation_ids_of_municipalities(
+        &self,
+        municipality_ids: &[i32],
+        date: NaiveDate,
+    ) -> HashMap<i32, HashSet<i32>> {
+        municipality_ids.iter().map(|&id| (id, self.cooperation_ids_of_municipality(id, date))).collect()
+    }
+
+    /// Roles valid on `date` linked to `id` in any of `links`, once each, in code order.
+    fn roles_linked(&self, links: impl IntoIterator<Item = (RoleLink, i32)>, date: NaiveDate) -> Vec<role::Model> {
+        let mut positions: Vec<usize> =
+            links.into_iter().flat_map(|key| self.links.roles.positions(key).iter().copied()).collect();
+        positions.sort_unstable();
+        positions.dedup();
+        positions.into_iter().map(|p| &self.roles[p]).filter(|r| valid(*r, date)).cloned().collect()
+    }
+}
+
+/// `ids` -> what `relation` gives for each.
+fn each<V>(ids: &[i32], relation: impl Fn(i32) -> V) -> HashMap<i32, V> {
+    ids.iter().map(|&id| (id, relation(id))).collect()
 }
 
 /// Roles for one of the regions, held by one, or for one of their cooperations.
@@ -62,78 +132,6 @@ fn region_roles_condition(region_ids: &[i32], cooperations: &HashMap<i32, HashSe
         .add(role::Column::CooperationId.is_in(unique(cooperations.values().flatten().copied())))
 }
 
-impl Snapshot {
-    /// Memberships valid on `date`, as `(municipality_id, region_id)`.
-    pub(super) fn memberships_on(&self, date: NaiveDate) -> impl Iterator<Item = (i32, i32)> + '_ {
-        self.memberships.iter().filter(move |m| valid(*m, date)).map(|m| (m.municipality_id, m.region_id))
-    }
-
-    /// `(cooperation_id, municipality_id, region_id)` of memberships valid on `date`.
-    fn cooperation_members_on(&self, date: NaiveDate) -> impl Iterator<Item = (i32, Option<i32>, Option<i32>)> + '_ {
-        self.cooperation_members
-            .iter()
-            .filter(move |m| valid(*m, date))
-            .map(|m| (m.cooperation_id, m.municipality_id, m.region_id))
-    }
-
-    /// Cooperation ids per region: with the region as a member, or with a
-    /// member municipality that is in the region on that date.
-    pub(super) fn cooperation_ids_of_regions(&self, region_ids: &[i32], date: NaiveDate) -> HashMap<i32, HashSet<i32>> {
-        let wanted: HashSet<i32> = region_ids.iter().copied().collect();
-        let region_of: HashMap<i32, i32> = self.memberships_on(date).filter(|(_, r)| wanted.contains(r)).collect();
-        let mut result: HashMap<i32, HashSet<i32>> = HashMap::new();
-        for (cooperation_id, municipality_id, region_id) in self.cooperation_members_on(date) {
-            let region = match (municipality_id, region_id) {
-                (_, Some(r)) if wanted.contains(&r) => Some(r),
-                (Some(m), _) => region_of.get(&m).copied(),
-                _ => None,
-            };
-            if let Some(region) = region {
-                result.entry(region).or_default().insert(cooperation_id);
-            }
-        }
-        result
-    }
-
-    /// Cooperation ids per municipality: with the municipality as a member, or
-    /// with its region as a member.
-    pub(super) fn cooperation_ids_of_municipalities(
-        &self,
-        municipality_ids: &[i32],
-        date: NaiveDate,
-    ) -> HashMap<i32, HashSet<i32>> {
-        let wanted: HashSet<i32> = municipality_ids.iter().copied().collect();
-        let mut municipalities_of_region: HashMap<i32, Vec<i32>> = HashMap::new();
-        for (municipality, region) in self.memberships_on(date).filter(|(m, _)| wanted.contains(m)) {
-            municipalities_of_region.entry(region).or_default().push(municipality);
-        }
-        let mut result: HashMap<i32, HashSet<i32>> = HashMap::new();
-        for (cooperation_id, municipality_id, region_id) in self.cooperation_members_on(date) {
-            let owners = match (municipality_id, region_id) {
-                (Some(m), _) if wanted.contains(&m) => vec![m],
-                (None, Some(r)) => municipalities_of_region.get(&r).cloned().unwrap_or_default(),
-                _ => vec![],
-            };
-            for owner in owners {
-                result.entry(owner).or_default().insert(cooperation_id);
-            }
-        }
-        result
-    }
-
-    fn cooperations_for(
-        &self,
-        ids: HashMap<i32, HashSet<i32>>,
-        date: NaiveDate,
-    ) -> HashMap<i32, Vec<cooperation::Model>> {
-        linked(self, ids.into_iter().flat_map(|(owner, cs)| cs.into_iter().map(move |c| (owner, c))), date)
-    }
-
-    fn roles_on(&self, date: NaiveDate) -> impl Iterator<Item = &role::Model> {
-        self.roles.iter().filter(move |r| valid(*r, date))
-    }
-}
-
 impl Registry {
     /// Member municipalities of each region on `date`, ordered by code.
     pub async fn municipalities_in_regions(
@@ -142,9 +140,7 @@ impl Registry {
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<municipality::Model>>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let wanted: HashSet<i32> = region_ids.iter().copied().collect();
-        let links = snapshot.memberships_on(date).filter(|(_, r)| wanted.contains(r)).map(|(m, r)| (r, m));
-        Ok(linked(&snapshot, links.collect::<Vec<_>>(), date))
+        Ok(each(region_ids, |id| snapshot.in_code_order(snapshot.municipality_ids_in(id, date), date)))
     }
 
     /// The region each municipality belongs to on `date` (at most one).
@@ -154,12 +150,8 @@ impl Registry {
         date: NaiveDate,
     ) -> Result<HashMap<i32, region::Model>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let wanted: HashSet<i32> = municipality_ids.iter().copied().collect();
-        let links: Vec<(i32, i32)> = snapshot.memberships_on(date).filter(|(m, _)| wanted.contains(m)).collect();
-        Ok(linked::<region::Model>(&snapshot, links, date)
-            .into_iter()
-            .filter_map(|(m, mut regions)| regions.pop().map(|r| (m, r)))
-            .collect())
+        let region_of = |id| snapshot.in_code_order::<region::Model>(snapshot.region_id_of(id, date), date).pop();
+        Ok(municipality_ids.iter().filter_map(|&id| Some((id, region_of(id)?))).collect())
     }
 
     /// Cooperation ids per region on `date` (for filters).
@@ -186,8 +178,7 @@ impl Registry {
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<cooperation::Model>>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let ids = snapshot.cooperation_ids_of_regions(region_ids, date);
-        Ok(snapshot.cooperations_for(ids, date))
+        Ok(each(region_ids, |id| snapshot.in_code_order(snapshot.cooperation_ids_of_region(id, date), date)))
     }
 
     pub async fn cooperations_of_municipalities(
@@ -196,8 +187,9 @@ impl Registry {
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<cooperation::Model>>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let ids = snapshot.cooperation_ids_of_municipalities(municipality_ids, date);
-        Ok(snapshot.cooperations_for(ids, date))
+        Ok(each(municipality_ids, |id| {
+            snapshot.in_code_order(snapshot.cooperation_ids_of_municipality(id, date), date)
+        }))
     }
 
     /// Member municipalities and member regions of each cooperation on `date`.
@@ -207,47 +199,29 @@ impl Registry {
         date: NaiveDate,
     ) -> Result<HashMap<i32, CooperationMembers>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let wanted: HashSet<i32> = cooperation_ids.iter().copied().collect();
-        let links: Vec<_> = snapshot.cooperation_members_on(date).filter(|l| wanted.contains(&l.0)).collect();
-        let mut municipalities = linked::<municipality::Model>(
-            &snapshot,
-            links.iter().filter_map(|l| Some((l.0, l.1?))).collect::<Vec<_>>(),
-            date,
-        );
-        let mut regions = linked::<region::Model>(
-            &snapshot,
-            links.iter().filter_map(|l| Some((l.0, l.2?))).collect::<Vec<_>>(),
-            date,
-        );
         let exists = |link: &cooperation_member::Model| match (link.municipality_id, link.region_id) {
             (Some(m), _) => snapshot.municipalities.get(m).is_some_and(|row| valid(row, date)),
             (None, Some(r)) => snapshot.regions.get(r).is_some_and(|row| valid(row, date)),
             (None, None) => false,
         };
-        Ok(cooperation_ids
-            .iter()
-            .map(|id| {
-                let mut links: Vec<cooperation_member::Model> = snapshot
-                    .cooperation_members
-                    .iter()
-                    .filter(|l| l.cooperation_id == *id && valid(*l, date) && exists(l))
-                    .cloned()
-                    .collect();
-                // Municipalities, then regions, each in code order.
-                links.sort_by_key(|l| {
-                    (
-                        l.region_id.and_then(|r| snapshot.regions.rank(r)),
-                        l.municipality_id.and_then(|m| snapshot.municipalities.rank(m)),
-                    )
-                });
-                let members = CooperationMembers {
-                    municipalities: municipalities.remove(id).unwrap_or_default(),
-                    regions: regions.remove(id).unwrap_or_default(),
-                    links,
-                };
-                (*id, members)
-            })
-            .collect())
+        let members = |id: i32| {
+            let by_cooperation = &snapshot.links.cooperation_members_by_cooperation;
+            let mut links: Vec<cooperation_member::Model> =
+                snapshot.cooperation_links(by_cooperation, id, date).filter(|l| exists(l)).cloned().collect();
+            // Municipalities, then regions, each in code order.
+            links.sort_by_key(|l| {
+                (
+                    l.region_id.and_then(|r| snapshot.regions.rank(r)),
+                    l.municipality_id.and_then(|m| snapshot.municipalities.rank(m)),
+                )
+            });
+            CooperationMembers {
+                municipalities: snapshot.in_code_order(links.iter().filter_map(|l| l.municipality_id), date),
+                regions: snapshot.in_code_order(links.iter().filter_map(|l| l.region_id), date),
+                links,
+            }
+        };
+        Ok(each(cooperation_ids, members))
     }
 
     /// A condition selecting the roles that concern the regions on `date` (for filters).
@@ -267,50 +241,24 @@ impl Registry {
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<role::Model>>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let cooperations = snapshot.cooperation_ids_of_regions(region_ids, date);
-        let mut result: HashMap<i32, Vec<role::Model>> = HashMap::new();
-        for region_id in region_ids {
-            let in_region = cooperations.get(region_id);
-            let concerned: Vec<role::Model> = snapshot
-                .roles_on(date)
-                .filter(|r| {
-                    r.region_id == Some(*region_id)
-                        || r.holder_region_id == Some(*region_id)
-                        || r.cooperation_id.is_some_and(|c| in_region.is_some_and(|set| set.contains(&c)))
-                })
-                .cloned()
-                .collect();
-            result.insert(*region_id, concerned);
-        }
-        Ok(result)
+        let roles = |id: i32| {
+            let cooperations = snapshot.cooperation_ids_of_region(id, date);
+            let own = [(RoleLink::Region, id), (RoleLink::HolderRegion, id)];
+            snapshot
+                .roles_linked(own.into_iter().chain(cooperations.into_iter().map(|c| (RoleLink::Cooperation, c))), date)
+        };
+        Ok(each(region_ids, roles))
     }
 
-    /// Roles valid on `date` per owner, where `column` names the owner.
+    /// Roles valid on `date` linked to each of `ids` by `link`, in code order.
     pub async fn roles_by(
         &self,
-        column: role::Column,
+        link: RoleLink,
         ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<role::Model>>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let wanted: HashSet<i32> = ids.iter().copied().collect();
-        let mut result: HashMap<i32, Vec<role::Model>> = HashMap::new();
-        for role in snapshot.roles_on(date) {
-            let owner = match column {
-                role::Column::HolderMunicipalityId => role.holder_municipality_id,
-                role::Column::CooperationId => role.cooperation_id,
-                role::Column::CareFormId => role.care_form_id,
-                role::Column::ProviderId => role.provider_id,
-                role::Column::RegionId => role.region_id,
-                role::Column::HolderRegionId => role.holder_region_id,
-                role::Column::HolderCooperationId => role.holder_cooperation_id,
-                _ => None,
-            };
-            if let Some(owner) = owner.filter(|o| wanted.contains(o)) {
-                result.entry(owner).or_default().push(role.clone());
-            }
-        }
-        Ok(result)
+        Ok(each(ids, |id| snapshot.roles_linked([(link, id)], date)))
     }
 
     /// Framework contracts valid on `date` per region that is a party.
@@ -320,10 +268,8 @@ impl Registry {
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<framework_contract::Model>>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let wanted: HashSet<i32> = region_ids.iter().copied().collect();
-        let links: Vec<_> =
-            snapshot.contract_parties.iter().filter(|(_, r)| wanted.contains(r)).map(|&(c, r)| (r, c)).collect();
-        Ok(linked(&snapshot, links, date))
+        let index = &snapshot.links.parties_by_region;
+        Ok(each(region_ids, |id| snapshot.in_code_order(index.rows(&snapshot.contract_parties, id).map(|l| l.0), date)))
     }
 
     /// Framework contracts valid on `date` per care form they cover.
@@ -333,10 +279,9 @@ impl Registry {
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<framework_contract::Model>>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let wanted: HashSet<i32> = care_form_ids.iter().copied().collect();
-        let links: Vec<_> =
-            snapshot.contract_care_forms.iter().filter(|(_, f)| wanted.contains(f)).map(|&(c, f)| (f, c)).collect();
-        Ok(linked(&snapshot, links, date))
+        let index = &snapshot.links.contracts_by_care_form;
+        let contracts = |id| index.rows(&snapshot.contract_care_forms, id).map(|l| l.0);
+        Ok(each(care_form_ids, |id| snapshot.in_code_order(contracts(id), date)))
     }
 
     /// Party regions of each contract, valid on `date`.
@@ -346,9 +291,10 @@ impl Registry {
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<region::Model>>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let wanted: HashSet<i32> = contract_ids.iter().copied().collect();
-        let links: Vec<_> = snapshot.contract_parties.iter().filter(|(c, _)| wanted.contains(c)).copied().collect();
-        Ok(linked(&snapshot, links, date))
+        let index = &snapshot.links.parties_by_contract;
+        Ok(each(contract_ids, |id| {
+            snapshot.in_code_order(index.rows(&snapshot.contract_parties, id).map(|l| l.1), date)
+        }))
     }
 
     /// Care forms of each contract (they have no validity of their own).
@@ -357,9 +303,9 @@ impl Registry {
         contract_ids: &[i32],
     ) -> Result<HashMap<i32, Vec<care_form::Model>>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let wanted: HashSet<i32> = contract_ids.iter().copied().collect();
-        let links: Vec<_> = snapshot.contract_care_forms.iter().filter(|(c, _)| wanted.contains(c)).copied().collect();
-        Ok(linked(&snapshot, links, crate::registry::today()))
+        let index = &snapshot.links.care_forms_by_contract;
+        let care_forms = |id| index.rows(&snapshot.contract_care_forms, id).map(|l| l.1);
+        Ok(each(contract_ids, |id| snapshot.in_code_order(care_forms(id), crate::registry::today())))
     }
 
     /// Providers of each contract (they have no validity of their own).
@@ -368,9 +314,9 @@ impl Registry {
         contract_ids: &[i32],
     ) -> Result<HashMap<i32, Vec<provider::Model>>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let wanted: HashSet<i32> = contract_ids.iter().copied().collect();
-        let links: Vec<_> = snapshot.contract_providers.iter().filter(|(c, _)| wanted.contains(c)).copied().collect();
-        Ok(linked(&snapshot, links, crate::registry::today()))
+        let index = &snapshot.links.providers_by_contract;
+        let providers = |id| index.rows(&snapshot.contract_providers, id).map(|l| l.1);
+        Ok(each(contract_ids, |id| snapshot.in_code_order(providers(id), crate::registry::today())))
     }
 
     /// The parts (sub-regions) of each cooperation valid on `date`, in code order.
@@ -380,14 +326,9 @@ impl Registry {
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<cooperation::Model>>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let wanted: HashSet<i32> = cooperation_ids.iter().copied().collect();
-        let links: Vec<(i32, i32)> = snapshot
-            .cooperations
-            .rows
-            .iter()
-            .filter_map(|c| c.parent_cooperation_id.filter(|p| wanted.contains(p)).map(|p| (p, c.id)))
-            .collect();
-        Ok(linked(&snapshot, links, date))
+        let index = &snapshot.links.parts_by_cooperation;
+        let parts = |id| index.rows(&snapshot.cooperations.rows, id).map(|c| c.id);
+        Ok(each(cooperation_ids, |id| snapshot.in_code_order(parts(id), date)))
     }
 
     /// Rows by primary key, whatever their validity: the caller already

@@ -29,6 +29,7 @@ use sea_orm::{
 
 use super::Keyed;
 use super::history::History;
+use super::links::Links;
 use crate::registry::Registry;
 use crate::registry::record::{Coded, Dated};
 use crate::registry::validity::is_valid_on;
@@ -80,6 +81,8 @@ pub struct Snapshot {
     pub care_arrangements: Table<care_arrangement::Model>,
     /// Names over time and lineage.
     pub history: History,
+    /// The rows above, indexed by what they link to.
+    pub links: Links,
 }
 
 /// Which table of the snapshot holds rows of a type, and whether a row is
@@ -137,7 +140,7 @@ impl Snapshot {
     }
 
     async fn read(db: &DatabaseTransaction, version: i64) -> Result<Snapshot, DbErr> {
-        Ok(Snapshot {
+        let mut snapshot = Snapshot {
             version,
             landsdelen: Table::new(landsdeel::Entity::find().order_by_asc(landsdeel::Column::Code).all(db).await?),
             provinces: Table::new(province::Entity::find().order_by_asc(province::Column::Code).all(db).await?),
@@ -176,7 +179,10 @@ impl Snapshot {
                 region_name::Entity::find().all(db).await?,
                 lineage::Entity::find().order_by_asc(lineage::Column::Id).all(db).await?,
             ),
-        })
+            links: Links::default(),
+        };
+        snapshot.links = Links::of(&snapshot);
+        Ok(snapshot)
     }
 }
 
