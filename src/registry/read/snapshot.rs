@@ -19,12 +19,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use futures_util::TryStreamExt;
 
 use crate::db::Db;
 use entity::*;
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait, IsolationLevel, QueryOrder,
-    TransactionOptions,
+    Select, TransactionOptions,
 };
 
 use super::Keyed;
@@ -118,8 +119,15 @@ in_snapshot!(
     care_arrangement => care_arrangements, dated
 );
 
+/// Every row `select` finds, read one at a time: at 100 times today's data,
+/// `all()` held every driver row and every model at once, and that peak
+/// (tens of megabytes on SQLite) set the service's peak memory.
+async fn all<E: EntityTrait>(select: Select<E>, db: &DatabaseTransaction) -> Result<Vec<E::Model>, DbErr> {
+    select.stream(db).await?.try_collect().await
+}
+
 async fn ordered<M: Coded + Keyed>(db: &DatabaseTransaction) -> Result<Table<M>, DbErr> {
-    Ok(Table::new(M::Entity::find().order_by_asc(M::CODE).all(db).await?))
+    Ok(Table::new(all(M::Entity::find().order_by_asc(M::CODE), db).await?))
 }
 
 impl Snapshot {
@@ -142,42 +150,39 @@ impl Snapshot {
     async fn read(db: &DatabaseTransaction, version: i64) -> Result<Snapshot, DbErr> {
         let mut snapshot = Snapshot {
             version,
-            landsdelen: Table::new(landsdeel::Entity::find().order_by_asc(landsdeel::Column::Code).all(db).await?),
-            provinces: Table::new(province::Entity::find().order_by_asc(province::Column::Code).all(db).await?),
+            landsdelen: Table::new(all(landsdeel::Entity::find().order_by_asc(landsdeel::Column::Code), db).await?),
+            provinces: Table::new(all(province::Entity::find().order_by_asc(province::Column::Code), db).await?),
             regions: ordered(db).await?,
             municipalities: ordered(db).await?,
             cooperations: ordered(db).await?,
             care_forms: ordered(db).await?,
             providers: ordered(db).await?,
             contracts: ordered(db).await?,
-            roles: role::Entity::find().order_by_asc(role::Column::Code).all(db).await?,
-            memberships: membership::Entity::find().all(db).await?,
-            cooperation_members: cooperation_member::Entity::find().all(db).await?,
-            contract_parties: contract_party::Entity::find()
-                .all(db)
+            roles: all(role::Entity::find().order_by_asc(role::Column::Code), db).await?,
+            memberships: all(membership::Entity::find(), db).await?,
+            cooperation_members: all(cooperation_member::Entity::find(), db).await?,
+            contract_parties: all(contract_party::Entity::find(), db)
                 .await?
                 .into_iter()
                 .map(|l| (l.contract_id, l.region_id))
                 .collect(),
-            contract_care_forms: contract_care_form::Entity::find()
-                .all(db)
+            contract_care_forms: all(contract_care_form::Entity::find(), db)
                 .await?
                 .into_iter()
                 .map(|l| (l.contract_id, l.care_form_id))
                 .collect(),
-            contract_providers: contract_provider::Entity::find()
-                .all(db)
+            contract_providers: all(contract_provider::Entity::find(), db)
                 .await?
                 .into_iter()
                 .map(|l| (l.contract_id, l.provider_id))
                 .collect(),
             care_arrangements: Table::new(
-                care_arrangement::Entity::find().order_by_asc(care_arrangement::Column::Code).all(db).await?,
+                all(care_arrangement::Entity::find().order_by_asc(care_arrangement::Column::Code), db).await?,
             ),
             history: History::new(
-                municipality_name::Entity::find().all(db).await?,
-                region_name::Entity::find().all(db).await?,
-                lineage::Entity::find().order_by_asc(lineage::Column::Id).all(db).await?,
+                all(municipality_name::Entity::find(), db).await?,
+                all(region_name::Entity::find(), db).await?,
+                all(lineage::Entity::find().order_by_asc(lineage::Column::Id), db).await?,
             ),
             links: Links::default(),
         };
