@@ -22,7 +22,6 @@ async fn main() -> anyhow::Result<()> {
                 rate_limits: args.rate_limits(),
                 response_cache_bytes: args.response_cache_mib << 20,
                 cors_allowed_origins: args.cors_allowed_origins.clone(),
-                ..Default::default()
             };
             jeugdregio::server::raise_open_files_limit();
             jeugdregio::memory::start_trimming();
