@@ -456,26 +456,33 @@ async fn the_full_registry_query_costs_a_fixed_number_of_statements() {
     // Zuidoost-Brabant alone touches every relation (roles of every kind,
     // holders that are regions, member regions, contracts), so an N+1 would
     // make the 5- and 42-region queries cost more than the one-region query.
+    //
+    // The count is the database's, so a statement of the service's own
+    // (the poll for other instances' writes) can fall inside a run: the
+    // plan is the least of a few runs, and no run may cost five statements
+    // more: an N+1 adds one per region, at least five in the larger queries.
     let mut costs = Vec::new();
     for (filter, regions) in [
         (json!({ "nameContains": "Zuidoost-Brabant" }), 1),
         (json!({ "nameContains": "Brabant" }), 5),
         (Value::Null, 42),
     ] {
+        let mut runs = Vec::new();
         for _ in 0..3 {
             let before = app.statements().await;
             let data = app.query_with(FULL_REGISTRY, json!({ "filter": filter })).await;
-            costs.push((regions, app.statements().await - before));
+            runs.push(app.statements().await - before);
             assert_eq!(data["regions"]["nodes"].as_array().unwrap().len(), regions);
         }
+        costs.push((regions, *runs.iter().min().unwrap(), *runs.iter().max().unwrap()));
     }
-    let (_, plan) = costs[0];
+    let (_, plan, _) = costs[0];
     // The relations come from the in-memory snapshot: only the page of regions is read.
     assert!(plan <= 10, "the full registry takes {plan} statements");
-    assert!(
-        costs.iter().all(|(_, cost)| *cost == plan),
-        "cost must not grow with the number of rows or vary between runs: {costs:?}"
-    );
+    for (regions, least, most) in &costs {
+        assert_eq!(*least, plan, "{regions} regions: cost must not grow with the number of rows: {costs:?}");
+        assert!(*most < plan + 5, "{regions} regions: {costs:?}");
+    }
 }
 
 #[tokio::test]
