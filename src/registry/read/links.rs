@@ -46,6 +46,27 @@ impl<K: Hash + Eq + Copy> Index<K> {
     }
 }
 
+/// The ids each id is linked to, for the link tables that are only pairs of ids.
+#[derive(Default)]
+pub struct Neighbours {
+    ids: HashMap<i32, Vec<i32>>,
+}
+
+impl Neighbours {
+    fn new(pairs: impl IntoIterator<Item = (i32, i32)>) -> Self {
+        let mut ids: HashMap<i32, Vec<i32>> = HashMap::new();
+        for (from, to) in pairs {
+            ids.entry(from).or_default().push(to);
+        }
+        Neighbours { ids }
+    }
+
+    /// The ids `id` is linked to.
+    pub fn of(&self, id: i32) -> impl Iterator<Item = i32> + '_ {
+        self.ids.get(&id).into_iter().flatten().copied()
+    }
+}
+
 /// How a role is linked to an object: whom it is for, or who holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RoleLink {
@@ -92,19 +113,18 @@ pub struct Links {
     pub cooperation_members_by_municipality: Index<i32>,
     pub cooperation_members_by_region: Index<i32>,
     pub roles: Index<(RoleLink, i32)>,
-    pub parties_by_contract: Index<i32>,
-    pub parties_by_region: Index<i32>,
-    pub care_forms_by_contract: Index<i32>,
-    pub contracts_by_care_form: Index<i32>,
-    pub providers_by_contract: Index<i32>,
-    /// Sub-regions (parts) of each cooperation, among the cooperations.
-    pub parts_by_cooperation: Index<i32>,
+    pub parties_of_contract: Neighbours,
+    pub contracts_of_region: Neighbours,
+    pub care_forms_of_contract: Neighbours,
+    pub contracts_of_care_form: Neighbours,
+    pub providers_of_contract: Neighbours,
+    /// Sub-regions (parts) of each cooperation.
+    pub parts_of_cooperation: Neighbours,
 }
 
 impl Links {
     pub fn of(snapshot: &Snapshot) -> Self {
-        let first = |pair: &(i32, i32)| Some(pair.0);
-        let second = |pair: &(i32, i32)| Some(pair.1);
+        let reversed = |pairs: &[(i32, i32)]| Neighbours::new(pairs.iter().map(|&(a, b)| (b, a)));
         Links {
             memberships_by_region: Index::new(&snapshot.memberships, |m| Some(m.region_id)),
             memberships_by_municipality: Index::new(&snapshot.memberships, |m| Some(m.municipality_id)),
@@ -114,12 +134,14 @@ impl Links {
             roles: Index::new(&snapshot.roles, |role| {
                 RoleLink::ALL.into_iter().filter_map(|link| Some((link, link.target(role)?))).collect::<Vec<_>>()
             }),
-            parties_by_contract: Index::new(&snapshot.contract_parties, first),
-            parties_by_region: Index::new(&snapshot.contract_parties, second),
-            care_forms_by_contract: Index::new(&snapshot.contract_care_forms, first),
-            contracts_by_care_form: Index::new(&snapshot.contract_care_forms, second),
-            providers_by_contract: Index::new(&snapshot.contract_providers, first),
-            parts_by_cooperation: Index::new(&snapshot.cooperations.rows, |c| c.parent_cooperation_id),
+            parties_of_contract: Neighbours::new(snapshot.contract_parties.iter().copied()),
+            contracts_of_region: reversed(&snapshot.contract_parties),
+            care_forms_of_contract: Neighbours::new(snapshot.contract_care_forms.iter().copied()),
+            contracts_of_care_form: reversed(&snapshot.contract_care_forms),
+            providers_of_contract: Neighbours::new(snapshot.contract_providers.iter().copied()),
+            parts_of_cooperation: Neighbours::new(
+                snapshot.cooperations.rows.iter().filter_map(|c| Some((c.parent_cooperation_id?, c.id))),
+            ),
         }
     }
 }
@@ -135,5 +157,12 @@ mod tests {
         assert_eq!(index.rows(&rows, 1).collect::<Vec<_>>(), [&(1, 10), &(1, 30)]);
         assert_eq!(index.positions(30), [2]);
         assert!(index.positions(99).is_empty());
+    }
+
+    #[test]
+    fn neighbours_know_every_link_of_an_id_and_none_of_an_unknown_one() {
+        let neighbours = Neighbours::new([(1, 10), (2, 20), (1, 30)]);
+        assert_eq!(neighbours.of(1).collect::<Vec<_>>(), [10, 30]);
+        assert_eq!(neighbours.of(99).count(), 0);
     }
 }

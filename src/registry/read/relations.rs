@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use entity::*;
 use sea_orm::{ColumnTrait, Condition};
 
-use super::links::{Index, RoleLink};
+use super::links::{Index, Links, Neighbours, RoleLink};
 use super::snapshot::{InSnapshot, Snapshot};
 use super::unique;
 use crate::registry::record::Dated;
@@ -97,7 +97,7 @@ impl Snapshot {
 
     /// Cooperation ids per region on `date`.
     pub(super) fn cooperation_ids_of_regions(&self, region_ids: &[i32], date: NaiveDate) -> HashMap<i32, HashSet<i32>> {
-        region_ids.iter().map(|&id| (id, self.cooperation_ids_of_region(id, date))).collect()
+        each(region_ids, |id| self.cooperation_ids_of_region(id, date))
     }
 
     /// Cooperation ids per municipality on `date`.
@@ -106,10 +106,10 @@ impl Snapshot {
         municipality_ids: &[i32],
         date: NaiveDate,
     ) -> HashMap<i32, HashSet<i32>> {
-        municipality_ids.iter().map(|&id| (id, self.cooperation_ids_of_municipality(id, date))).collect()
+        each(municipality_ids, |id| self.cooperation_ids_of_municipality(id, date))
     }
 
-    /// Roles valid on `date` linked to `id` in any of `links`, once each, in code order.
+    /// Roles valid on `date` under any of `links`, once each, in code order.
     fn roles_linked(&self, links: impl IntoIterator<Item = (RoleLink, i32)>, date: NaiveDate) -> Vec<role::Model> {
         let mut positions: Vec<usize> =
             links.into_iter().flat_map(|key| self.links.roles.positions(key).iter().copied()).collect();
@@ -267,9 +267,7 @@ impl Registry {
         region_ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<framework_contract::Model>>, RegistryError> {
-        let snapshot = self.snapshot().await?;
-        let index = &snapshot.links.parties_by_region;
-        Ok(each(region_ids, |id| snapshot.in_code_order(index.rows(&snapshot.contract_parties, id).map(|l| l.0), date)))
+        self.neighbours(region_ids, date, |links| &links.contracts_of_region).await
     }
 
     /// Framework contracts valid on `date` per care form they cover.
@@ -278,10 +276,7 @@ impl Registry {
         care_form_ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<framework_contract::Model>>, RegistryError> {
-        let snapshot = self.snapshot().await?;
-        let index = &snapshot.links.contracts_by_care_form;
-        let contracts = |id| index.rows(&snapshot.contract_care_forms, id).map(|l| l.0);
-        Ok(each(care_form_ids, |id| snapshot.in_code_order(contracts(id), date)))
+        self.neighbours(care_form_ids, date, |links| &links.contracts_of_care_form).await
     }
 
     /// Party regions of each contract, valid on `date`.
@@ -290,11 +285,7 @@ impl Registry {
         contract_ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<region::Model>>, RegistryError> {
-        let snapshot = self.snapshot().await?;
-        let index = &snapshot.links.parties_by_contract;
-        Ok(each(contract_ids, |id| {
-            snapshot.in_code_order(index.rows(&snapshot.contract_parties, id).map(|l| l.1), date)
-        }))
+        self.neighbours(contract_ids, date, |links| &links.parties_of_contract).await
     }
 
     /// Care forms of each contract (they have no validity of their own).
@@ -302,10 +293,7 @@ impl Registry {
         &self,
         contract_ids: &[i32],
     ) -> Result<HashMap<i32, Vec<care_form::Model>>, RegistryError> {
-        let snapshot = self.snapshot().await?;
-        let index = &snapshot.links.care_forms_by_contract;
-        let care_forms = |id| index.rows(&snapshot.contract_care_forms, id).map(|l| l.1);
-        Ok(each(contract_ids, |id| snapshot.in_code_order(care_forms(id), crate::registry::today())))
+        self.neighbours(contract_ids, crate::registry::today(), |links| &links.care_forms_of_contract).await
     }
 
     /// Providers of each contract (they have no validity of their own).
@@ -313,10 +301,7 @@ impl Registry {
         &self,
         contract_ids: &[i32],
     ) -> Result<HashMap<i32, Vec<provider::Model>>, RegistryError> {
-        let snapshot = self.snapshot().await?;
-        let index = &snapshot.links.providers_by_contract;
-        let providers = |id| index.rows(&snapshot.contract_providers, id).map(|l| l.1);
-        Ok(each(contract_ids, |id| snapshot.in_code_order(providers(id), crate::registry::today())))
+        self.neighbours(contract_ids, crate::registry::today(), |links| &links.providers_of_contract).await
     }
 
     /// The parts (sub-regions) of each cooperation valid on `date`, in code order.
@@ -325,10 +310,19 @@ impl Registry {
         cooperation_ids: &[i32],
         date: NaiveDate,
     ) -> Result<HashMap<i32, Vec<cooperation::Model>>, RegistryError> {
+        self.neighbours(cooperation_ids, date, |links| &links.parts_of_cooperation).await
+    }
+
+    /// The rows of `M` each id is linked to by `neighbours`, valid on `date`, in code order.
+    async fn neighbours<M: InSnapshot>(
+        &self,
+        ids: &[i32],
+        date: NaiveDate,
+        neighbours: impl Fn(&Links) -> &Neighbours,
+    ) -> Result<HashMap<i32, Vec<M>>, RegistryError> {
         let snapshot = self.snapshot().await?;
-        let index = &snapshot.links.parts_by_cooperation;
-        let parts = |id| index.rows(&snapshot.cooperations.rows, id).map(|c| c.id);
-        Ok(each(cooperation_ids, |id| snapshot.in_code_order(parts(id), date)))
+        let linked = neighbours(&snapshot.links);
+        Ok(each(ids, |id| snapshot.in_code_order(linked.of(id), date)))
     }
 
     /// Rows by primary key, whatever their validity: the caller already
