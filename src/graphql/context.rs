@@ -2,11 +2,15 @@
 //! the date a question is asked for. Resolvers use these and nothing else, so
 //! "anonymous when no token" and "`asOf` defaults to today" hold everywhere.
 
-use async_graphql::Context;
-use chrono::NaiveDate;
-
+use std::any::{Any, TypeId};
 use std::sync::Arc;
 
+use async_graphql::extensions::ExtensionContext;
+use async_graphql::{Context, Data, Request};
+use chrono::NaiveDate;
+
+use super::RegistryLoader;
+use super::lean::ResultBudget;
 use super::provisional::ProvisionalMark;
 use super::scalars::Date;
 use crate::auth::Actor;
@@ -49,4 +53,39 @@ fn answered_for(ctx: &Context<'_>, date: NaiveDate) -> Result<NaiveDate, Registr
         mark.set();
     }
     Ok(date)
+}
+
+/// A query reads the registry, and its relations the loader, through a copy
+/// that pins the first snapshot it reads: every relation of one answer comes
+/// from one registry version. (A mutation reads the newest snapshot after its
+/// write instead.)
+pub fn pin_snapshot(ctx: &ExtensionContext<'_>, request: Request) -> Request {
+    let Some(registry) = ctx.data_opt::<Registry>() else { return request };
+    let registry = registry.pinning_snapshot();
+    request.data(RegistryLoader::new(registry.clone())).data(registry)
+}
+
+/// Copies into `request` the request data that resolvers read here (the
+/// caller, the mark of provisional answers, the pinned registry), for a
+/// request the guarded schema prepared and the lean schema runs (`cost.rs`).
+pub fn carry_over(data: &Data, request: Request) -> Request {
+    fn copy<D: Any + Clone + Send + Sync>(data: &Data, request: Request) -> Request {
+        match data.get(&TypeId::of::<D>()).and_then(|item| item.downcast_ref::<D>()) {
+            Some(item) => request.data(item.clone()),
+            None => request,
+        }
+    }
+    let request = copy::<Actor>(data, request);
+    let request = copy::<Registry>(data, request);
+    let request = copy::<RegistryLoader>(data, request);
+    copy::<Arc<ProvisionalMark>>(data, request)
+}
+
+/// Charges a relation's `rows` times the fields selected on each to the
+/// request's result budget, when it runs lean (the guarded schema counts
+/// every field itself).
+pub fn charge(ctx: &Context<'_>, rows: usize) -> async_graphql::Result<()> {
+    let Some(budget) = ctx.data_opt::<Arc<ResultBudget>>() else { return Ok(()) };
+    let fields = ctx.field().selection_set().count().max(1);
+    budget.charge(rows.saturating_mul(fields))
 }

@@ -14,18 +14,24 @@
 //! request of 900 aliased root fields would take the whole pool. So at most
 //! [`ROOT_FIELDS_AT_ONCE`] root fields of one request resolve at a time; the
 //! relations below them are read from the in-memory snapshot.
+//!
+//! Most requests are then run on the lean schema (`lean.rs`), where the
+//! result budget and the deadline are charged per relation instead of per
+//! field.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, NextValidation, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextResolve, NextValidation,
+    ResolveInfo,
 };
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, value};
+use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResult, Value, value};
 use tokio::sync::Semaphore;
 
-use super::ErrorCode;
+use super::lean::{LeanRequest, ResultBudget, fields_in, runs_lean};
+use super::{ErrorCode, RegistrySchema};
 use crate::registry::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 /// Default budget of one request: the whole registry for a portal (1,144,801)
@@ -104,10 +110,24 @@ pub fn timeout_error(limit: Duration) -> ServerError {
     ))
 }
 
-impl ExtensionFactory for CostLimits {
+/// The RESULT_LIMIT_EXCEEDED error of a request stopped at its result budget.
+pub fn result_limit_error(resolved: usize, limit: usize) -> ServerError {
+    let message = format!("this request resolved more than {limit} fields and was stopped");
+    error(ErrorCode::ResultLimitExceeded, message, [("resolved", resolved), ("limit", limit)])
+}
+
+/// Registers [`CostGuard`]: the limits, and the lean schema that runs what may run lean.
+pub struct CostGuards {
+    pub limits: CostLimits,
+    pub lean: RegistrySchema,
+}
+
+impl ExtensionFactory for CostGuards {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(CostGuard {
-            limits: self.clone(),
+            limits: self.limits.clone(),
+            lean_schema: self.lean.clone(),
+            lean: Mutex::new(None),
             cost: AtomicUsize::new(0),
             resolved: AtomicUsize::new(0),
             root_fields: Semaphore::new(ROOT_FIELDS_AT_ONCE),
@@ -119,6 +139,9 @@ impl ExtensionFactory for CostLimits {
 
 struct CostGuard {
     limits: CostLimits,
+    lean_schema: RegistrySchema,
+    /// The request, kept for the lean schema when it may run there.
+    lean: Mutex<Option<LeanRequest>>,
     cost: AtomicUsize,
     resolved: AtomicUsize,
     root_fields: Semaphore,
@@ -146,8 +169,49 @@ fn coded(result: ServerResult<Option<Value>>) -> ServerResult<Option<Value>> {
     result.map_err(|error| ErrorCode::BadUserInput.unless_coded(error))
 }
 
+impl CostGuard {
+    /// Runs the prepared request on the lean schema, with the request data
+    /// its resolvers read and a budget charged per relation.
+    async fn run_lean(&self, ctx: &ExtensionContext<'_>, lean: LeanRequest, deadline: Instant) -> Response {
+        let mut request = Request::new(lean.query).variables(lean.variables);
+        if let Some(name) = lean.operation_name {
+            request = request.operation_name(name);
+        }
+        request.set_parsed_query(lean.document);
+        if let Some(data) = ctx.query_data {
+            request = super::context::carry_over(data, request);
+        }
+        let budget = ResultBudget::new(self.limits.result, deadline, self.limits.deadline);
+        let mut response = self.lean_schema.execute(request.data(Arc::new(budget))).await;
+        let errors = std::mem::take(&mut response.errors);
+        response.errors = errors.into_iter().map(|error| ErrorCode::BadUserInput.unless_coded(error)).collect();
+        self.resolved.store(fields_in(&response.data), Ordering::Relaxed);
+        response
+    }
+}
+
 #[async_trait::async_trait]
 impl Extension for CostGuard {
+    /// Keeps what the lean schema needs, once persisted queries are resolved.
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let mut request = next.run(ctx, request).await?;
+        let (query, operation_name, variables) =
+            (request.query.clone(), request.operation_name.clone(), request.variables.clone());
+        if let Ok(document) = request.parsed_query()
+            && runs_lean(document, operation_name.as_deref())
+        {
+            let document = document.clone();
+            *self.lean.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(LeanRequest { query, operation_name, variables, document });
+        }
+        Ok(request)
+    }
+
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -176,13 +240,17 @@ impl Extension for CostGuard {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        let _ = self.deadline.set(Instant::now() + self.limits.deadline);
+        let deadline = *self.deadline.get_or_init(|| Instant::now() + self.limits.deadline);
         let _lane = if self.cost.load(Ordering::Relaxed) >= HEAVY_COST {
             Some(self.limits.heavy_lanes.acquire().await.expect("the semaphore is never closed"))
         } else {
             None
         };
-        let mut response = next.run(ctx, operation_name).await;
+        let lean = self.lean.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let mut response = match lean {
+            Some(lean) => self.run_lean(ctx, lean, deadline).await,
+            None => next.run(ctx, operation_name).await,
+        };
         let stopped = [ErrorCode::ResultLimitExceeded, ErrorCode::Timeout]
             .into_iter()
             .find_map(|code| response.errors.iter().find(|e| code.is_on(e)).cloned());
@@ -214,8 +282,7 @@ impl Extension for CostGuard {
         let resolved = self.resolved.fetch_add(1, Ordering::Relaxed) + 1;
         let limit = self.limits.result;
         if resolved > limit {
-            let message = format!("this request resolved more than {limit} fields and was stopped");
-            return Err(error(ErrorCode::ResultLimitExceeded, message, [("resolved", resolved), ("limit", limit)]));
+            return Err(result_limit_error(resolved, limit));
         }
         // Once past, every field fails at once, so the rest of the tree is not built.
         let expired = self.expired.load(Ordering::Relaxed)

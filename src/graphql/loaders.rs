@@ -21,6 +21,7 @@ use entity::*;
 
 use crate::registry::{CooperationMembers, Names, Registry, RegistryError, RoleLink};
 
+#[derive(Clone)]
 pub struct RegistryLoader {
     registry: Registry,
 }

@@ -13,6 +13,7 @@ mod context;
 pub mod cost;
 mod errors;
 mod filters;
+mod lean;
 mod loaders;
 mod mutation;
 mod nul;
@@ -51,17 +52,29 @@ pub struct SchemaSettings {
     pub subscriptions: SubscriptionLimits,
 }
 
+/// The guarded schema: it prepares, checks and prices every request, and
+/// runs most of them on a lean copy of itself without extensions (`lean.rs`).
 pub fn build_schema(registry: Registry, settings: SchemaSettings) -> RegistrySchema {
-    Schema::build(Query::default(), MutationRoot::default(), SubscriptionRoot)
+    let persisted = persisted::PersistedQueries::new(registry.db().clone());
+    let lean = schema_with_data(&registry, &settings).finish();
+    schema_with_data(&registry, &settings)
         .extension(operation::OperationGuard)
-        .extension(settings.cost)
         .extension(provisional::ProvisionalAnswers)
-        .extension(ApolloPersistedQueries::new(persisted::PersistedQueries::new(registry.db().clone())))
-        .data(RegistryLoader::new(registry.clone()))
-        .data(registry)
-        .data(settings.subscriptions)
-        .limit_depth(MAX_DEPTH)
+        // After the mark of provisional answers, which it passes on to the lean schema.
+        .extension(cost::CostGuards { limits: settings.cost, lean })
+        .extension(ApolloPersistedQueries::new(persisted))
         .finish()
+}
+
+fn schema_with_data(
+    registry: &Registry,
+    settings: &SchemaSettings,
+) -> async_graphql::SchemaBuilder<Query, MutationRoot, SubscriptionRoot> {
+    Schema::build(Query::default(), MutationRoot::default(), SubscriptionRoot)
+        .data(RegistryLoader::new(registry.clone()))
+        .data(registry.clone())
+        .data(settings.subscriptions.clone())
+        .limit_depth(MAX_DEPTH)
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

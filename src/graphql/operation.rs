@@ -74,7 +74,7 @@ fn operation<'a>(document: &'a ExecutableDocument, name: Option<&str>) -> Option
 }
 
 /// [`operation`] with its name (an anonymous operation has none).
-fn named_operation<'a>(
+pub(super) fn named_operation<'a>(
     document: &'a ExecutableDocument,
     name: Option<&str>,
 ) -> Option<(Option<&'a str>, &'a OperationDefinition)> {
@@ -113,7 +113,12 @@ fn missing_variables(operation: &OperationDefinition, variables: &Variables) -> 
 
 /// Response keys (alias or name) of a selection set, fragments spread in
 /// place, each once, in the order they first appear.
-fn response_keys(document: &ExecutableDocument, selection_set: &SelectionSet, keys: &mut Vec<String>, depth: usize) {
+pub(super) fn response_keys(
+    document: &ExecutableDocument,
+    selection_set: &SelectionSet,
+    keys: &mut Vec<String>,
+    depth: usize,
+) {
     // Fragment cycles are refused by validation later; do not follow them here.
     if depth > 16 {
         return;
@@ -164,10 +169,12 @@ impl Extension for OperationGuardExtension {
         })?;
         let operation_name = request.operation_name.clone();
         let variables = request.variables.clone();
+        let mut query = false;
         if let Ok(document) = request.parsed_query() {
             super::nul::refuse_nul(document, &variables)?;
             match operation(document, operation_name.as_deref()) {
                 Some(operation) => {
+                    query = operation.ty == OperationType::Query;
                     missing_variables(operation, &variables)?;
                     let mut keys = Vec::new();
                     response_keys(document, &operation.selection_set.node, &mut keys, 0);
@@ -177,6 +184,9 @@ impl Extension for OperationGuardExtension {
                     let _ = self.bad_request.set(no_operation(operation_name.as_deref()));
                 }
             }
+        }
+        if query {
+            request = super::context::pin_snapshot(ctx, request);
         }
         let Some(meta) = meta else { return Ok(request) };
         let operation_name = request.operation_name.clone();

@@ -63,6 +63,9 @@ pub struct Registry {
     known_head: Arc<AtomicI64>,
     /// The registry in memory, for relations (see `read/snapshot.rs`).
     snapshots: Arc<read::SnapshotCell>,
+    /// Set on the copy a query reads through: the first snapshot it reads is
+    /// the one all its relations read (see [`Registry::pinning_snapshot`]).
+    pinned: Option<Arc<tokio::sync::OnceCell<Arc<read::Snapshot>>>>,
     /// Why the database cannot be written, while it cannot (see [`Registry::readiness`]).
     read_only: Arc<std::sync::Mutex<Option<String>>>,
 }
@@ -86,6 +89,7 @@ impl Registry {
             live: live::channel(),
             known_head: Default::default(),
             snapshots: Default::default(),
+            pinned: None,
             read_only: Default::default(),
         }
     }

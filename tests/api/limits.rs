@@ -124,6 +124,39 @@ async fn a_request_over_the_deadline_gets_timeout_within_a_second_of_it() {
     assert_eq!(hurried.query("{ regions { totalCount } }").await["regions"]["totalCount"], 42);
 }
 
+/// One root field, run on the lean schema, with `times` aliased copies of a
+/// municipalities-region-municipalities chain under every region.
+fn one_root_field(times: usize) -> String {
+    let chain = "municipalities { code region { code municipalities { code name region { name } } } }";
+    let copies = (0..times).map(|i| format!("a{i}: {chain}")).collect::<Vec<_>>().join(" ");
+    format!("{{ regions(first: 42) {{ nodes {{ code {copies} }} }} }}")
+}
+
+#[tokio::test]
+async fn a_query_with_one_root_field_is_stopped_at_the_deadline_too() {
+    let app = TestApp::spawn().await;
+    let document = one_root_field(8);
+    let started = Instant::now();
+    let body = app.post(&document, json!({})).await;
+    let unhurried = started.elapsed();
+    assert_eq!(body["errors"], Value::Null, "{body}");
+    let limit = Duration::from_millis(150);
+    assert!(unhurried > limit * 2, "the query must outlast the limit to prove anything: {unhurried:?}");
+
+    // The test's runtime has one thread: without a clock read between
+    // relations, this query would finish before its timer could fire.
+    let mut settings = app.settings();
+    settings.limits.execution_timeout = limit;
+    let hurried = app.start_another(settings).await;
+    // The registry snapshot is loaded first: the query below must do no I/O.
+    let warm = hurried.post("{ regions(first: 1) { nodes { municipalities { code } } } }", json!({})).await;
+    assert_eq!(warm["errors"], Value::Null, "{warm}");
+    let body = hurried.post(&document, json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "TIMEOUT", "{body}");
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "one error, no partial data: {body}");
+    assert_eq!(body["data"], Value::Null, "{body}");
+}
+
 /// Introspection of every type, field, argument and their types: work that
 /// reads no database, so the query never waits and never yields.
 const INTROSPECTION: &str = "__schema { types { name description fields { name description args { name type { name kind

@@ -2,6 +2,7 @@
 //! lookups, GET handling and the cost of the full-registry query.
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -663,4 +664,59 @@ async fn an_internal_error_shows_no_detail_and_names_its_request() {
     assert_eq!(error["extensions"]["code"], "INTERNAL_SERVER_ERROR", "{body}");
     assert_eq!(error["extensions"]["requestId"], "support-7", "{body}");
     assert_eq!(error["message"], "internal error", "no SQL, no detail: {body}");
+}
+
+/// Every appearance of `code` in `value`, with its website.
+fn websites_of(value: &Value, code: &str, found: &mut Vec<Value>) {
+    match value {
+        Value::Object(fields) => {
+            if fields.get("code").and_then(Value::as_str) == Some(code) && fields.contains_key("website") {
+                found.push(fields["website"].clone());
+            }
+            fields.values().for_each(|value| websites_of(value, code, found));
+        }
+        Value::Array(items) => items.iter().for_each(|item| websites_of(item, code, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_reads_one_registry_version_while_writes_land() {
+    let app = TestApp::spawn().await;
+    // Groningen is in the first region, Maastricht in one of the last: a
+    // query reads the first long before the second.
+    let (early, late) = ("GM0014", "GM0935");
+    let chain = "municipalities { code website region { code municipalities { code website } } }";
+    let copies = (0..6).map(|i| format!("a{i}: {chain}")).collect::<Vec<_>>().join(" ");
+    let document = format!("{{ regions(first: 42) {{ nodes {{ code {copies} }} }} }}");
+    let mut versions = Vec::new();
+    for code in [early, late] {
+        let data = app
+            .query_with("query($code: String!) { municipality(code: $code) { version } }", json!({ "code": code }))
+            .await;
+        versions.push(data["municipality"]["version"].clone());
+    }
+
+    let reader = app.anonymous();
+    let started = Instant::now();
+    let (answer, writes_done) =
+        tokio::join!(async { (reader.post(&document, json!({})).await, started.elapsed()) }, async {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            for (code, version) in [early, late].into_iter().zip(&versions) {
+                let input = json!({ "code": code, "expectedVersion": version, "website": "https://example.nl/later" });
+                app.as_municipality(code).mutate_ok("municipalityUpdate", input).await;
+            }
+            started.elapsed()
+        });
+    let (answer, answered) = answer;
+    assert!(answer.get("errors").is_none(), "{answer}");
+    assert!(writes_done < answered, "the query must still run when the writes land: {writes_done:?}, {answered:?}");
+    // One version throughout: both before the writes, or (had the query
+    // started late) both after; never the first before and the second after.
+    let mut websites = Vec::new();
+    for code in [early, late] {
+        websites_of(&answer["data"], code, &mut websites);
+    }
+    assert!(websites.len() >= 4, "{websites:?}");
+    assert!(websites.iter().all(|website| *website == websites[0]), "{websites:?}");
 }

@@ -102,7 +102,9 @@ where
     RegistryLoader: Loader<K, Error = LoadError, Value = T::Row>,
     T: FromRow,
 {
-    Ok(load_value(ctx, key).await?.map(|row| T::from_row(row, as_of)))
+    let row = load_value(ctx, key).await?;
+    super::context::charge(ctx, usize::from(row.is_some()))?;
+    Ok(row.map(|row| T::from_row(row, as_of)))
 }
 
 /// Like [`load`] for relations that are lists: no entry means an empty list.
@@ -113,6 +115,7 @@ where
     T: FromRow,
 {
     let rows = load_value(ctx, key).await?.unwrap_or_default();
+    super::context::charge(ctx, rows.len())?;
     Ok(rows.into_iter().map(|row| T::from_row(row, as_of)).collect())
 }
 

@@ -32,7 +32,7 @@ pub use geometry::{MapFeature, MapLayer, MunicipalityArea, RegionArea, embedded_
 pub use history::{NamePeriod, Names, name_on};
 pub use links::RoleLink;
 pub use relations::CooperationMembers;
-pub use snapshot::SnapshotCell;
+pub use snapshot::{Snapshot, SnapshotCell};
 
 use super::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RegistryError};
 

@@ -199,8 +199,24 @@ pub struct SnapshotCell {
 }
 
 impl Registry {
-    /// A snapshot at least as new as the registry version this instance knows.
+    /// A copy of this registry that reads one snapshot: the first one it
+    /// asks for. A query reads through such a copy, so that a write landing
+    /// while it runs cannot give its later relations a newer version than
+    /// its earlier ones.
+    pub fn pinning_snapshot(&self) -> Registry {
+        Registry { pinned: Some(Default::default()), ..self.clone() }
+    }
+
+    /// The snapshot relations read: the pinned one, or the newest.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, DbErr> {
+        match &self.pinned {
+            Some(pinned) => pinned.get_or_try_init(|| self.newest_snapshot()).await.cloned(),
+            None => self.newest_snapshot().await,
+        }
+    }
+
+    /// A snapshot at least as new as the registry version this instance knows.
+    async fn newest_snapshot(&self) -> Result<Arc<Snapshot>, DbErr> {
         let wanted = self.known_version();
         let fresh = || {
             let current = self.snapshots.current.read().unwrap_or_else(|e| e.into_inner());
