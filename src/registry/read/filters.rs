@@ -6,7 +6,8 @@ use entity::*;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 
-use super::{Page, PageRequest, page};
+use super::snapshot::InSnapshot;
+use super::{Page, PageRequest, page, page_of};
 use crate::registry::{Registry, RegistryError, valid_on};
 
 #[derive(Debug, Clone, Default)]
@@ -67,12 +68,14 @@ impl Registry {
         date: NaiveDate,
         request: &PageRequest,
     ) -> Result<Page<region::Model>, RegistryError> {
-        let mut select =
-            region::Entity::find().filter(valid_on(region::Column::ValidFrom, region::Column::ValidTo, date));
-        if let Some(needle) = &filter.name_contains {
-            select = select.filter(name_contains(region::Column::Name, needle));
-        }
-        Ok(page(&self.db, select, region::Column::Code, request).await?)
+        // From the snapshot, like the relations below it: the portal's whole
+        // query then sends no statement, and reads one registry version.
+        let snapshot = self.snapshot().await?;
+        let needle = filter.name_contains.as_deref().map(str::to_lowercase);
+        let matches = |row: &&region::Model| {
+            row.is_valid_on(date) && needle.as_deref().is_none_or(|needle| row.name.to_lowercase().contains(needle))
+        };
+        Ok(page_of(snapshot.regions.rows.iter().filter(matches), request))
     }
 
     pub async fn municipalities(

@@ -20,6 +20,7 @@ mod snapshot;
 use std::collections::HashSet;
 
 use crate::db::Db;
+use crate::registry::Coded;
 use entity::*;
 use sea_orm::ColumnTrait;
 use sea_orm::{DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
@@ -103,6 +104,23 @@ where
     let has_next_page = items.len() as u64 > request.first;
     items.truncate(request.first as usize);
     Ok(Page { items, has_next_page, total_count })
+}
+
+/// [`page`] over rows already in code order (the snapshot's), with the same
+/// rules: `after` is exclusive, and the total counts every matching row.
+fn page_of<'a, M: Coded + Clone + 'a>(rows: impl Iterator<Item = &'a M>, request: &PageRequest) -> Page<M> {
+    let mut total_count = 0;
+    let mut items = Vec::new();
+    for row in rows {
+        total_count += 1;
+        let after = request.after.as_deref().is_none_or(|after| row.code() > after);
+        if after && (items.len() as u64) <= request.first {
+            items.push(row.clone());
+        }
+    }
+    let has_next_page = items.len() as u64 > request.first;
+    items.truncate(request.first as usize);
+    Page { items, has_next_page, total_count }
 }
 
 fn unique(ids: impl IntoIterator<Item = i32>) -> Vec<i32> {
