@@ -41,9 +41,6 @@ pub const DEFAULT_COST_LIMIT: usize = 2_500_000;
 /// resolves about 4,400; this keeps the largest answer well under 200 MB.
 pub const DEFAULT_RESULT_LIMIT: usize = 200_000;
 
-/// Answers this large leave enough freed memory behind to be worth returning to the system.
-const LARGE_ANSWER: usize = 20_000;
-
 /// Root fields of one request resolved at the same time.
 pub const ROOT_FIELDS_AT_ONCE: usize = 2;
 
@@ -200,15 +197,14 @@ impl Extension for CostGuard {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         let mut request = next.run(ctx, request).await?;
-        let (query, operation_name, variables) =
-            (request.query.clone(), request.operation_name.clone(), request.variables.clone());
-        if let Ok(document) = request.parsed_query()
-            && runs_lean(document, operation_name.as_deref())
-        {
-            let document = document.clone();
-            *self.lean.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some(LeanRequest { query, operation_name, variables, document });
-        }
+        let operation_name = request.operation_name.clone();
+        let document = match request.parsed_query() {
+            Ok(document) if runs_lean(document, operation_name.as_deref()) => document.clone(),
+            _ => return Ok(request),
+        };
+        let (query, variables) = (request.query.clone(), request.variables.clone());
+        *self.lean.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(LeanRequest { query, operation_name, variables, document });
         Ok(request)
     }
 
@@ -260,9 +256,7 @@ impl Extension for CostGuard {
             response = Response::from_errors(vec![stopped]);
         }
         let (cost, resolved) = (self.cost.load(Ordering::Relaxed), self.resolved.load(Ordering::Relaxed));
-        if resolved >= LARGE_ANSWER {
-            crate::memory::large_answer_built();
-        }
+        crate::memory::answer_built(resolved);
         response.extensions.insert(
             "cost".to_owned(),
             value!({ "requested": cost as u64, "limit": self.limits.cost as u64, "resolvedFields": resolved as u64 }),

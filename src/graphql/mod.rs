@@ -56,7 +56,9 @@ pub struct SchemaSettings {
 /// runs most of them on a lean copy of itself without extensions (`lean.rs`).
 pub fn build_schema(registry: Registry, settings: SchemaSettings) -> RegistrySchema {
     let persisted = persisted::PersistedQueries::new(registry.db().clone());
-    let lean = schema_with_data(&registry, &settings).finish();
+    // The guarded schema has validated the document with every rule; the
+    // lean one checks only what executing needs.
+    let lean = schema_with_data(&registry, &settings).validation_mode(async_graphql::ValidationMode::Fast).finish();
     schema_with_data(&registry, &settings)
         .extension(operation::OperationGuard)
         .extension(provisional::ProvisionalAnswers)
