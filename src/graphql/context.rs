@@ -2,11 +2,11 @@
 //! the date a question is asked for. Resolvers use these and nothing else, so
 //! "anonymous when no token" and "`asOf` defaults to today" hold everywhere.
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::sync::Arc;
 
 use async_graphql::extensions::ExtensionContext;
-use async_graphql::{Context, Data, Request};
+use async_graphql::{Context, Request};
 use chrono::NaiveDate;
 
 use super::RegistryLoader;
@@ -68,17 +68,18 @@ pub fn pin_snapshot(ctx: &ExtensionContext<'_>, request: Request) -> Request {
 /// Copies into `request` the request data that resolvers read here (the
 /// caller, the mark of provisional answers, the pinned registry), for a
 /// request the guarded schema prepared and the lean schema runs (`cost.rs`).
-pub fn carry_over(data: &Data, request: Request) -> Request {
-    fn copy<D: Any + Clone + Send + Sync>(data: &Data, request: Request) -> Request {
-        match data.get(&TypeId::of::<D>()).and_then(|item| item.downcast_ref::<D>()) {
+pub fn carry_over(ctx: &ExtensionContext<'_>, request: Request) -> Request {
+    fn copy<D: Any + Clone + Send + Sync>(ctx: &ExtensionContext<'_>, request: Request) -> Request {
+        // The request's data, else the connection's (a WebSocket's), else the schema's.
+        match ctx.data_opt::<D>() {
             Some(item) => request.data(item.clone()),
             None => request,
         }
     }
-    let request = copy::<Actor>(data, request);
-    let request = copy::<Registry>(data, request);
-    let request = copy::<RegistryLoader>(data, request);
-    copy::<Arc<ProvisionalMark>>(data, request)
+    let request = copy::<Actor>(ctx, request);
+    let request = copy::<Registry>(ctx, request);
+    let request = copy::<RegistryLoader>(ctx, request);
+    copy::<Arc<ProvisionalMark>>(ctx, request)
 }
 
 /// Charges a relation's `rows` times the fields selected on each to the

@@ -41,6 +41,9 @@ pub const DEFAULT_COST_LIMIT: usize = 2_500_000;
 /// resolves about 4,400; this keeps the largest answer well under 200 MB.
 pub const DEFAULT_RESULT_LIMIT: usize = 200_000;
 
+/// Answers this large leave enough freed memory behind to be worth returning to the system.
+const LARGE_ANSWER: usize = 20_000;
+
 /// Root fields of one request resolved at the same time.
 pub const ROOT_FIELDS_AT_ONCE: usize = 2;
 
@@ -175,9 +178,7 @@ impl CostGuard {
             request = request.operation_name(name);
         }
         request.set_parsed_query(lean.document);
-        if let Some(data) = ctx.query_data {
-            request = super::context::carry_over(data, request);
-        }
+        request = super::context::carry_over(ctx, request);
         let budget = ResultBudget::new(self.limits.result, deadline, self.limits.deadline);
         let mut response = self.lean_schema.execute(request.data(Arc::new(budget))).await;
         let errors = std::mem::take(&mut response.errors);
@@ -256,7 +257,9 @@ impl Extension for CostGuard {
             response = Response::from_errors(vec![stopped]);
         }
         let (cost, resolved) = (self.cost.load(Ordering::Relaxed), self.resolved.load(Ordering::Relaxed));
-        crate::memory::answer_built(resolved);
+        if resolved >= LARGE_ANSWER {
+            crate::memory::large_answer_built();
+        }
         response.extensions.insert(
             "cost".to_owned(),
             value!({ "requested": cost as u64, "limit": self.limits.cost as u64, "resolvedFields": resolved as u64 }),

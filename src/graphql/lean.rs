@@ -41,23 +41,28 @@ pub fn runs_lean(document: &ExecutableDocument, name: Option<&str>) -> bool {
         return false;
     }
     let mut roots = Vec::new();
-    response_keys(document, &operation.selection_set.node, &mut roots, 0);
-    let introspects = selects_introspection(&operation.selection_set.node)
-        || document.fragments.values().any(|fragment| selects_introspection(&fragment.node.selection_set.node));
-    roots.len() <= ROOT_FIELDS_AT_ONCE && !introspects
+    // Root fields hidden deeper than it follows could be any number.
+    let counted = response_keys(document, &operation.selection_set.node, &mut roots, 0);
+    let introspects = selects_introspection(&operation.selection_set.node, 0)
+        || document.fragments.values().any(|fragment| selects_introspection(&fragment.node.selection_set.node, 0));
+    counted && roots.len() <= ROOT_FIELDS_AT_ONCE && !introspects
 }
 
 /// `__schema`, `__type` or any other introspection field but `__typename`,
-/// at any depth (fragments spread elsewhere are checked on their own).
-fn selects_introspection(selection_set: &SelectionSet) -> bool {
-    selection_set.items.iter().any(|item| match &item.node {
-        Selection::Field(field) => {
-            let name = field.node.name.node.as_str();
-            (name.starts_with("__") && name != "__typename") || selects_introspection(&field.node.selection_set.node)
-        }
-        Selection::InlineFragment(fragment) => selects_introspection(&fragment.node.selection_set.node),
-        Selection::FragmentSpread(_) => false,
-    })
+/// at any depth (fragments spread elsewhere are checked on their own). A
+/// selection nested deeper than async-graphql accepts counts as one: it will
+/// be refused anyway, and this need not follow it.
+fn selects_introspection(selection_set: &SelectionSet, depth: usize) -> bool {
+    depth > 64
+        || selection_set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                let name = field.node.name.node.as_str();
+                (name.starts_with("__") && name != "__typename")
+                    || selects_introspection(&field.node.selection_set.node, depth + 1)
+            }
+            Selection::InlineFragment(fragment) => selects_introspection(&fragment.node.selection_set.node, depth + 1),
+            Selection::FragmentSpread(_) => false,
+        })
 }
 
 /// The result budget and deadline of one lean request, charged per relation.
@@ -123,6 +128,10 @@ mod tests {
         assert!(!lean("{ ...f } fragment f on Query { __schema { queryType { name } } }"));
         assert!(!lean("subscription { registryChanged { version } }"));
         assert!(!lean("query a { regions { totalCount } } query b { regions { totalCount } }"));
+        let nested = format!("{{ {} a: regions {{ totalCount }} {} }}", "... { ".repeat(17), "} ".repeat(17));
+        assert!(!lean(&nested), "root fields nested deeper than counted");
+        let shallow = format!("{{ {} a: regions {{ totalCount }} {} }}", "... { ".repeat(3), "} ".repeat(3));
+        assert!(lean(&shallow));
     }
 
     #[test]

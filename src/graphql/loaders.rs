@@ -35,6 +35,35 @@ impl RegistryLoader {
 /// Loader errors are shared between every field waiting on the batch.
 pub type LoadError = Arc<RegistryError>;
 
+/// How many rows a loaded value holds: what a relation charges to the
+/// request's result budget (`context::charge`).
+pub trait Rows {
+    fn rows(&self) -> usize;
+}
+
+impl<T> Rows for Vec<T> {
+    fn rows(&self) -> usize {
+        self.len()
+    }
+}
+
+impl<T> Rows for Arc<[T]> {
+    fn rows(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Rows for CooperationMembers {
+    fn rows(&self) -> usize {
+        self.municipalities.len() + self.regions.len() + self.links.len()
+    }
+}
+
+macro_rules! one_row {
+    ($($module:ident),*) => {$(impl Rows for $module::Model { fn rows(&self) -> usize { 1 } })*};
+}
+one_row!(landsdeel, province, region, municipality, cooperation, care_form, provider, framework_contract);
+
 /// Splits keys `(id, date)` into one id list per date.
 fn by_date(keys: impl Iterator<Item = (i32, NaiveDate)>) -> BTreeMap<NaiveDate, Vec<i32>> {
     let mut grouped: BTreeMap<NaiveDate, Vec<i32>> = BTreeMap::new();

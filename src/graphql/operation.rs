@@ -112,35 +112,38 @@ fn missing_variables(operation: &OperationDefinition, variables: &Variables) -> 
 }
 
 /// Response keys (alias or name) of a selection set, fragments spread in
-/// place, each once, in the order they first appear.
+/// place, each once, in the order they first appear. False when fragments
+/// nest deeper than it follows, so that `keys` may miss some.
 pub(super) fn response_keys(
     document: &ExecutableDocument,
     selection_set: &SelectionSet,
     keys: &mut Vec<String>,
     depth: usize,
-) {
+) -> bool {
     // Fragment cycles are refused by validation later; do not follow them here.
     if depth > 16 {
-        return;
+        return false;
     }
+    let mut complete = true;
     for item in &selection_set.items {
-        match &item.node {
+        complete &= match &item.node {
             Selection::Field(field) => {
                 let key = field.node.response_key().node.to_string();
                 if !keys.contains(&key) {
                     keys.push(key);
                 }
+                true
             }
             Selection::InlineFragment(fragment) => {
                 response_keys(document, &fragment.node.selection_set.node, keys, depth + 1)
             }
-            Selection::FragmentSpread(spread) => {
-                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
-                    response_keys(document, &fragment.node.selection_set.node, keys, depth + 1);
-                }
-            }
-        }
+            Selection::FragmentSpread(spread) => match document.fragments.get(&spread.node.fragment_name.node) {
+                Some(fragment) => response_keys(document, &fragment.node.selection_set.node, keys, depth + 1),
+                None => true,
+            },
+        };
     }
+    complete
 }
 
 #[async_trait::async_trait]
@@ -177,7 +180,8 @@ impl Extension for OperationGuardExtension {
                     query = operation.ty == OperationType::Query;
                     missing_variables(operation, &variables)?;
                     let mut keys = Vec::new();
-                    response_keys(document, &operation.selection_set.node, &mut keys, 0);
+                    // Keys beyond the depth followed keep the executor's order.
+                    let _ = response_keys(document, &operation.selection_set.node, &mut keys, 0);
                     let _ = self.root_order.set(keys);
                 }
                 None => {
@@ -229,8 +233,8 @@ impl Extension for OperationGuardExtension {
             next.run(ctx, query, variables).await.map_err(|e| ErrorCode::GraphqlParseFailed.unless_coded(e))?;
         for (_, operation) in document.operations.iter().filter(|(_, op)| op.node.ty == OperationType::Subscription) {
             let mut roots = Vec::new();
-            response_keys(&document, &operation.node.selection_set.node, &mut roots, 0);
-            if roots.len() != 1 {
+            let complete = response_keys(&document, &operation.node.selection_set.node, &mut roots, 0);
+            if roots.len() != 1 || !complete {
                 return Err(ErrorCode::GraphqlValidationFailed
                     .server_error("a subscription operation must have exactly one root field"));
             }

@@ -100,12 +100,20 @@ async fn a_request_over_the_result_budget_is_stopped_without_partial_data() {
     let app = TestApp::spawn().await;
     let mut settings = app.settings();
     settings.limits.result_fields = 1_000;
-    let small = app.start_another(settings).await;
+    let small = app.start_another(settings.clone()).await;
     let body = small.post(PORTAL, json!({})).await;
     assert_eq!(body["data"], Value::Null, "no partial data: {body}");
     assert_eq!(body["errors"].as_array().unwrap().len(), 1, "one error says it: {body}");
     assert_eq!(body["errors"][0]["extensions"]["code"], "RESULT_LIMIT_EXCEEDED", "{body}");
     assert_eq!(body["errors"][0]["extensions"]["limit"], 1_000);
+
+    // Every relation counts, also those that are lists of plain values.
+    settings = app.settings();
+    settings.limits.result_fields = 100;
+    let smaller = app.start_another(settings).await;
+    let body = smaller.post("{ municipalities(first: 200) { nodes { names { name validFrom } } } }", json!({})).await;
+    assert_eq!(body["data"], Value::Null, "no partial data: {body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RESULT_LIMIT_EXCEEDED", "{body}");
 }
 
 #[tokio::test]
@@ -140,16 +148,23 @@ async fn a_query_with_one_root_field_is_stopped_at_the_deadline_too() {
     let body = app.post(&document, json!({})).await;
     let unhurried = started.elapsed();
     assert_eq!(body["errors"], Value::Null, "{body}");
-    let limit = Duration::from_millis(150);
-    assert!(unhurried > limit * 2, "the query must outlast the limit to prove anything: {unhurried:?}");
+    // Well within the time the query takes here, whatever this machine's speed.
+    let limit = (unhurried / 4).max(Duration::from_millis(10));
 
     // The test's runtime has one thread: without a clock read between
     // relations, this query would finish before its timer could fire.
     let mut settings = app.settings();
     settings.limits.execution_timeout = limit;
     let hurried = app.start_another(settings).await;
-    // The registry snapshot is loaded first: the query below must do no I/O.
-    let warm = hurried.post("{ regions(first: 1) { nodes { municipalities { code } } } }", json!({})).await;
+    // The registry snapshot is loaded first (a load cut short by the limit
+    // is started again), so that the query below does no I/O.
+    let mut warm = Value::Null;
+    for _ in 0..10 {
+        warm = hurried.post("{ regions(first: 1) { nodes { municipalities { code } } } }", json!({})).await;
+        if warm.get("errors").is_none() {
+            break;
+        }
+    }
     assert_eq!(warm["errors"], Value::Null, "{warm}");
     let body = hurried.post(&document, json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "TIMEOUT", "{body}");

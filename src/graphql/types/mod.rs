@@ -38,7 +38,7 @@ pub use region::Region;
 pub use role::Role;
 pub use viewer::Viewer;
 
-use super::loaders::{LoadError, RegistryLoader};
+use super::loaders::{LoadError, RegistryLoader, Rows};
 use crate::registry::{Coded, ObjectType, Registry, RegistryError};
 
 /// A GraphQL object built from one registry row, read for a date.
@@ -81,18 +81,22 @@ where
     Ok(registry.lookup::<T::Row>(code, as_of).await?.map(|row| T::from_row(row, as_of)))
 }
 
-/// Runs one loader lookup and turns a loader error into a GraphQL error.
+/// Runs one loader lookup, charges its rows to the request's result budget
+/// and turns a loader error into a GraphQL error.
 async fn load_value<K>(ctx: &Context<'_>, key: K) -> Result<Option<<RegistryLoader as Loader<K>>::Value>>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     RegistryLoader: Loader<K, Error = LoadError>,
+    <RegistryLoader as Loader<K>>::Value: Rows,
 {
     let mut loaded = ctx
         .data_unchecked::<RegistryLoader>()
         .load(std::slice::from_ref(&key))
         .await
         .map_err(|error| super::registry_error(&error))?;
-    Ok(loaded.remove(&key))
+    let value = loaded.remove(&key);
+    super::context::charge(ctx, value.as_ref().map_or(0, Rows::rows))?;
+    Ok(value)
 }
 
 /// The related object under `key`, if any, read for `as_of`.
@@ -101,10 +105,9 @@ where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     RegistryLoader: Loader<K, Error = LoadError, Value = T::Row>,
     T: FromRow,
+    T::Row: Rows,
 {
-    let row = load_value(ctx, key).await?;
-    super::context::charge(ctx, usize::from(row.is_some()))?;
-    Ok(row.map(|row| T::from_row(row, as_of)))
+    Ok(load_value(ctx, key).await?.map(|row| T::from_row(row, as_of)))
 }
 
 /// Like [`load`] for relations that are lists: no entry means an empty list.
@@ -115,7 +118,6 @@ where
     T: FromRow,
 {
     let rows = load_value(ctx, key).await?.unwrap_or_default();
-    super::context::charge(ctx, rows.len())?;
     Ok(rows.into_iter().map(|row| T::from_row(row, as_of)).collect())
 }
 
