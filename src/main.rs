@@ -61,10 +61,13 @@ async fn main() -> anyhow::Result<()> {
 /// A thread of their own writes them, so that the line every request leaves
 /// costs the request no system call: under load the lines queued meanwhile
 /// leave in one write. The queue is bounded and never drops a line: when it
-/// is full, requests wait for it.
+/// is full, requests wait for it. 16,384 lines take 0.5 MB; the default of
+/// 128,000 set aside 4 MB at start (heaptrack), and the writer keeps up with
+/// the fastest load measured (38,000 requests a second) either way.
 fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     let (writer, written) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
+        .buffered_lines_limit(16_384)
         .thread_name("jeugdregio-logs")
         .finish(std::io::BufWriter::new(std::io::stderr()));
     let logs = tracing_subscriber::fmt()
