@@ -5,16 +5,16 @@
 //! extension per field. `perf` showed that as more than half of the CPU of an
 //! executed portal query, where the extensions work per request. So the
 //! schema with extensions (the guarded schema) parses, checks, validates and
-//! prices every request, and then runs an ordinary query on the lean schema
-//! (`cost.rs`), which resolves fields without hooks.
+//! prices every request, and then runs it on the lean schema (`cost.rs`),
+//! which resolves fields without hooks.
 //!
 //! What the per-field hook did for such a query is done per relation
 //! instead: every relation loaded charges its rows times the fields selected
 //! on them to the request's [`ResultBudget`], which also looks at the clock,
 //! so the result budget and the deadline still stop a query that does no I/O.
-//! A query the per-relation charge cannot see the whole of runs guarded:
-//! introspection (those lists are async-graphql's own) and requests with more
-//! root fields than may resolve at once.
+//! What the per-relation charge cannot see the whole of runs guarded:
+//! introspection (those lists are async-graphql's own), requests with more
+//! root fields than may resolve at once, and subscriptions.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
