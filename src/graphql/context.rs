@@ -10,7 +10,7 @@ use async_graphql::{Context, Request};
 use chrono::NaiveDate;
 
 use super::RegistryLoader;
-use super::lean::ResultBudget;
+use super::cost::ResultBudget;
 use super::provisional::ProvisionalMark;
 use super::scalars::Date;
 use crate::auth::Actor;
@@ -88,5 +88,10 @@ pub fn carry_over(ctx: &ExtensionContext<'_>, request: Request) -> Request {
 pub fn charge(ctx: &Context<'_>, rows: usize) -> async_graphql::Result<()> {
     let Some(budget) = ctx.data_opt::<Arc<ResultBudget>>() else { return Ok(()) };
     let fields = ctx.field().selection_set().count().max(1);
-    budget.charge(rows.saturating_mul(fields))
+    // The error stops this field, with the code it has as a request error.
+    budget.charge(rows.saturating_mul(fields)).map_err(|error| async_graphql::Error {
+        message: error.message,
+        source: None,
+        extensions: error.extensions,
+    })
 }

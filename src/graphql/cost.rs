@@ -30,7 +30,7 @@ use async_graphql::extensions::{
 use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResult, Value, value};
 use tokio::sync::Semaphore;
 
-use super::lean::{LeanRequest, ResultBudget, fields_in, runs_lean};
+use super::lean::{LeanRequest, fields_in, runs_lean};
 use super::{ErrorCode, RegistrySchema};
 use crate::registry::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
@@ -65,7 +65,7 @@ pub fn page(child: usize, first: Option<i32>) -> usize {
 /// registry costs about 1.1 million; one municipality with its region 5).
 pub const HEAVY_COST: usize = 100_000;
 
-/// How often (in resolved fields) a running request looks at the clock.
+/// How often (in fields charged) a running request looks at the clock.
 const CLOCK_EVERY: usize = 64;
 
 /// The budgets of one request.
@@ -111,7 +111,7 @@ pub fn timeout_error(limit: Duration) -> ServerError {
 }
 
 /// The RESULT_LIMIT_EXCEEDED error of a request stopped at its result budget.
-pub fn result_limit_error(resolved: usize, limit: usize) -> ServerError {
+fn result_limit_error(resolved: usize, limit: usize) -> ServerError {
     let message = format!("this request resolved more than {limit} fields and was stopped");
     error(ErrorCode::ResultLimitExceeded, message, [("resolved", resolved), ("limit", limit)])
 }
@@ -129,10 +129,8 @@ impl ExtensionFactory for CostGuards {
             lean_schema: self.lean.clone(),
             lean: Mutex::new(None),
             cost: AtomicUsize::new(0),
-            resolved: AtomicUsize::new(0),
             root_fields: Semaphore::new(ROOT_FIELDS_AT_ONCE),
-            deadline: OnceLock::new(),
-            expired: AtomicBool::new(false),
+            budget: OnceLock::new(),
         })
     }
 }
@@ -143,13 +141,54 @@ struct CostGuard {
     /// The request, kept for the lean schema when it may run there.
     lean: Mutex<Option<LeanRequest>>,
     cost: AtomicUsize,
-    resolved: AtomicUsize,
     root_fields: Semaphore,
     /// Set when a query or mutation starts executing. Subscriptions never
     /// set it: their events are not one request's work, so neither the
     /// deadline nor the result budget applies to them (the cost check does).
-    deadline: OnceLock<Instant>,
+    budget: OnceLock<Arc<ResultBudget>>,
+}
+
+/// The result budget and the deadline of one running request: the guarded
+/// schema charges every field, the lean one every relation (`lean.rs`).
+pub struct ResultBudget {
+    resolved: AtomicUsize,
+    limit: usize,
+    deadline: Instant,
+    timeout: Duration,
     expired: AtomicBool,
+}
+
+impl ResultBudget {
+    fn new(limits: &CostLimits) -> Self {
+        ResultBudget {
+            resolved: AtomicUsize::new(0),
+            limit: limits.result,
+            deadline: Instant::now() + limits.deadline,
+            timeout: limits.deadline,
+            expired: AtomicBool::new(false),
+        }
+    }
+
+    /// Counts `fields` about to be resolved; an error once the budget or the
+    /// time is spent. Once past, every charge fails at once, so the rest of
+    /// the tree is not built.
+    pub fn charge(&self, fields: usize) -> ServerResult<()> {
+        let before = self.resolved.fetch_add(fields, Ordering::Relaxed);
+        let resolved = before.saturating_add(fields);
+        if resolved > self.limit {
+            return Err(result_limit_error(resolved, self.limit));
+        }
+        let clock = before / CLOCK_EVERY != resolved / CLOCK_EVERY;
+        if self.expired.load(Ordering::Relaxed) || (clock && Instant::now() > self.deadline) {
+            self.expired.store(true, Ordering::Relaxed);
+            return Err(timeout_error(self.timeout));
+        }
+        Ok(())
+    }
+
+    fn resolved(&self) -> usize {
+        self.resolved.load(Ordering::Relaxed)
+    }
 }
 
 fn error(code: ErrorCode, message: String, fields: [(&str, usize); 2]) -> ServerError {
@@ -172,18 +211,16 @@ fn coded(result: ServerResult<Option<Value>>) -> ServerResult<Option<Value>> {
 impl CostGuard {
     /// Runs the prepared request on the lean schema, with the request data
     /// its resolvers read and a budget charged per relation.
-    async fn run_lean(&self, ctx: &ExtensionContext<'_>, lean: LeanRequest, deadline: Instant) -> Response {
+    async fn run_lean(&self, ctx: &ExtensionContext<'_>, lean: LeanRequest, budget: Arc<ResultBudget>) -> Response {
         let mut request = Request::new(lean.query).variables(lean.variables);
         if let Some(name) = lean.operation_name {
             request = request.operation_name(name);
         }
         request.set_parsed_query(lean.document);
         request = super::context::carry_over(ctx, request);
-        let budget = ResultBudget::new(self.limits.result, deadline, self.limits.deadline);
-        let mut response = self.lean_schema.execute(request.data(Arc::new(budget))).await;
+        let mut response = self.lean_schema.execute(request.data(budget)).await;
         let errors = std::mem::take(&mut response.errors);
         response.errors = errors.into_iter().map(|error| ErrorCode::BadUserInput.unless_coded(error)).collect();
-        self.resolved.store(fields_in(&response.data), Ordering::Relaxed);
         response
     }
 }
@@ -237,16 +274,21 @@ impl Extension for CostGuard {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        let deadline = *self.deadline.get_or_init(|| Instant::now() + self.limits.deadline);
+        let budget = self.budget.get_or_init(|| Arc::new(ResultBudget::new(&self.limits))).clone();
         let _lane = if self.cost.load(Ordering::Relaxed) >= HEAVY_COST {
             Some(self.limits.heavy_lanes.acquire().await.expect("the semaphore is never closed"))
         } else {
             None
         };
         let lean = self.lean.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let mut response = match lean {
-            Some(lean) => self.run_lean(ctx, lean, deadline).await,
-            None => next.run(ctx, operation_name).await,
+        // The lean schema charges relations, not fields: its answer counts them.
+        let (mut response, resolved) = match lean {
+            Some(lean) => {
+                let response = self.run_lean(ctx, lean, budget).await;
+                let resolved = fields_in(&response.data);
+                (response, resolved)
+            }
+            None => (next.run(ctx, operation_name).await, budget.resolved()),
         };
         let stopped = [ErrorCode::ResultLimitExceeded, ErrorCode::Timeout]
             .into_iter()
@@ -256,7 +298,7 @@ impl Extension for CostGuard {
             // same way: one error says it, and no partial data is sent.
             response = Response::from_errors(vec![stopped]);
         }
-        let (cost, resolved) = (self.cost.load(Ordering::Relaxed), self.resolved.load(Ordering::Relaxed));
+        let cost = self.cost.load(Ordering::Relaxed);
         if resolved >= LARGE_ANSWER {
             crate::memory::large_answer_built();
         }
@@ -273,21 +315,10 @@ impl Extension for CostGuard {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        let Some(deadline) = self.deadline.get() else {
+        let Some(budget) = self.budget.get() else {
             return coded(next.run(ctx, info).await);
         };
-        let resolved = self.resolved.fetch_add(1, Ordering::Relaxed) + 1;
-        let limit = self.limits.result;
-        if resolved > limit {
-            return Err(result_limit_error(resolved, limit));
-        }
-        // Once past, every field fails at once, so the rest of the tree is not built.
-        let expired = self.expired.load(Ordering::Relaxed)
-            || (resolved.is_multiple_of(CLOCK_EVERY) && Instant::now() > *deadline);
-        if expired {
-            self.expired.store(true, Ordering::Relaxed);
-            return Err(timeout_error(self.limits.deadline));
-        }
+        budget.charge(1)?;
         if info.path_node.parent.is_some() {
             return coded(next.run(ctx, info).await);
         }
@@ -299,6 +330,18 @@ impl Extension for CostGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_budget_stops_at_its_limit_and_its_deadline() {
+        let limits = CostLimits { result: 10, deadline: Duration::from_secs(60), ..Default::default() };
+        let budget = ResultBudget::new(&limits);
+        assert!(budget.charge(10).is_ok());
+        assert!(budget.charge(1).is_err());
+        let limits = CostLimits { result: 10 * CLOCK_EVERY, deadline: Duration::from_millis(1), ..Default::default() };
+        let past = ResultBudget::new(&limits);
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(past.charge(CLOCK_EVERY).is_err());
+    }
 
     #[test]
     fn lists_multiply_and_never_overflow() {

@@ -10,19 +10,17 @@
 //!
 //! What the per-field hook did for such a query is done per relation
 //! instead: every relation loaded charges its rows times the fields selected
-//! on them to the request's [`ResultBudget`], which also looks at the clock,
+//! on them to the request's result budget (`cost::ResultBudget`), which also
+//! looks at the clock,
 //! so the result budget and the deadline still stop a query that does no I/O.
 //! What the per-relation charge cannot see the whole of runs guarded:
 //! introspection (those lists are async-graphql's own), requests with more
 //! root fields than may resolve at once, and subscriptions.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
-
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{ServerError, Value, Variables};
+use async_graphql::{Value, Variables};
 
-use super::cost::{ROOT_FIELDS_AT_ONCE, result_limit_error, timeout_error};
+use super::cost::ROOT_FIELDS_AT_ONCE;
 use super::operation::{named_operation, response_keys};
 
 /// What the lean schema needs of a request the guarded schema has prepared.
@@ -65,39 +63,6 @@ fn selects_introspection(selection_set: &SelectionSet, depth: usize) -> bool {
         })
 }
 
-/// The result budget and deadline of one lean request, charged per relation.
-pub struct ResultBudget {
-    resolved: AtomicUsize,
-    limit: usize,
-    deadline: Instant,
-    timeout: Duration,
-    expired: AtomicBool,
-}
-
-impl ResultBudget {
-    pub fn new(limit: usize, deadline: Instant, timeout: Duration) -> Self {
-        ResultBudget { resolved: AtomicUsize::new(0), limit, deadline, timeout, expired: AtomicBool::new(false) }
-    }
-
-    /// Counts `fields` about to be resolved; an error once the budget or the time is spent.
-    pub fn charge(&self, fields: usize) -> async_graphql::Result<()> {
-        let resolved = self.resolved.fetch_add(fields, Ordering::Relaxed).saturating_add(fields);
-        if resolved > self.limit {
-            return Err(field_error(result_limit_error(resolved, self.limit)));
-        }
-        if self.expired.load(Ordering::Relaxed) || Instant::now() > self.deadline {
-            self.expired.store(true, Ordering::Relaxed);
-            return Err(field_error(timeout_error(self.timeout)));
-        }
-        Ok(())
-    }
-}
-
-/// A request error as the error of the field that stopped, with its code.
-fn field_error(error: ServerError) -> async_graphql::Error {
-    async_graphql::Error { message: error.message, source: None, extensions: error.extensions }
-}
-
 /// The fields of an answer: every entry of every object and every item of
 /// every list, as the per-field count of the guarded schema counts them.
 pub fn fields_in(value: &Value) -> usize {
@@ -138,16 +103,5 @@ mod tests {
     fn an_answer_counts_its_entries_and_items() {
         let answer = async_graphql::value!({ "regions": { "nodes": [{ "code": "JZ01" }, { "code": "JZ02" }] } });
         assert_eq!(fields_in(&answer), 6);
-    }
-
-    #[test]
-    fn the_budget_stops_at_its_limit_and_its_deadline() {
-        let later = Instant::now() + Duration::from_secs(60);
-        let budget = ResultBudget::new(10, later, Duration::from_secs(60));
-        assert!(budget.charge(10).is_ok());
-        assert!(budget.charge(1).is_err());
-        let past = ResultBudget::new(10, Instant::now(), Duration::from_millis(1));
-        std::thread::sleep(Duration::from_millis(2));
-        assert!(past.charge(1).is_err());
     }
 }
