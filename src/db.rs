@@ -206,13 +206,19 @@ fn max_connections(driver_url: &str) -> u32 {
     }
 }
 
-/// What every PostgreSQL connection is given: the statement timeout, and the
+/// What every PostgreSQL connection is given: the statement timeout, READ
+/// COMMITTED as its default isolation whatever the server's default (the
+/// feed's head row lock relies on it, see `registry/feed.rs`; set once per
+/// connection instead of a `SET TRANSACTION` round trip per write), and the
 /// password apart from the URL.
 fn postgres_options(
     opts: sea_orm::sqlx::postgres::PgConnectOptions,
     password: Option<&str>,
 ) -> sea_orm::sqlx::postgres::PgConnectOptions {
-    let opts = opts.options([("statement_timeout", format!("{}ms", STATEMENT_TIMEOUT.as_millis()))]);
+    let opts = opts.options([
+        ("statement_timeout", format!("{}ms", STATEMENT_TIMEOUT.as_millis())),
+        ("default_transaction_isolation", "read committed".to_owned()),
+    ]);
     match password {
         Some(password) => opts.password(password),
         None => opts,

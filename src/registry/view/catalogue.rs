@@ -7,7 +7,7 @@ use sea_orm::{ActiveEnum, DatabaseTransaction, DbErr};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{code, codes, linked, to_value};
+use super::{code, codes, codes_in, linked, to_value};
 use crate::registry::write::Published;
 
 #[derive(Serialize)]
@@ -74,15 +74,9 @@ impl Published for framework_contract::Model {
         })
     }
 
-    async fn regions(&self, txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
-        let parties = linked::<contract_party::Entity>(
-            txn,
-            contract_party::Column::RegionId,
-            contract_party::Column::ContractId,
-            self.id,
-        )
-        .await?;
-        codes::<region::Model>(txn, parties).await
+    /// The party regions, which the view lists.
+    async fn regions(&self, view: &Value, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+        codes_in(view, "partyRegions")
     }
 }
 
@@ -111,7 +105,7 @@ impl Published for care_form::Model {
     }
 
     /// Care forms are national: they concern no one region.
-    async fn regions(&self, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+    async fn regions(&self, _view: &Value, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
         Ok(vec![])
     }
 }
@@ -141,7 +135,7 @@ impl Published for provider::Model {
     }
 
     /// Providers work across regions: their roles carry the regions.
-    async fn regions(&self, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+    async fn regions(&self, _view: &Value, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
         Ok(vec![])
     }
 }
@@ -171,7 +165,7 @@ impl Published for region::Model {
         })
     }
 
-    async fn regions(&self, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+    async fn regions(&self, _view: &Value, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
         Ok(vec![self.code.clone()])
     }
 }

@@ -4,7 +4,9 @@
 
 use chrono::NaiveDate;
 use entity::*;
-use sea_orm::{ActiveEnum, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -39,6 +41,11 @@ pub(super) async fn codes<M: Coded>(
         .into_tuple()
         .all(txn)
         .await
+}
+
+/// The codes a view lists under `key`.
+pub(super) fn codes_in(view: &Value, key: &str) -> Result<Vec<String>, DbErr> {
+    serde_json::from_value(view[key].clone()).map_err(|e| DbErr::Custom(format!("the view's {key}: {e}")))
 }
 
 pub(super) async fn code<M: Coded>(txn: &DatabaseTransaction, id: Option<i32>) -> Result<Option<String>, DbErr> {
@@ -123,23 +130,24 @@ impl Published for municipality::Model {
             Some(id) => province::Entity::find_by_id(id).one(txn).await?.map(|p| p.code),
             None => None,
         };
-        let links = membership::Entity::find()
+        let in_region = membership::Entity::belongs_to(region::Entity)
+            .from(membership::Column::RegionId)
+            .to(region::Column::Id)
+            .into();
+        let periods: Vec<(String, Option<NaiveDate>, Option<NaiveDate>)> = membership::Entity::find()
+            .select_only()
+            .column(region::Column::Code)
+            .columns([membership::Column::ValidFrom, membership::Column::ValidTo])
+            .join(JoinType::InnerJoin, in_region)
             .filter(membership::Column::MunicipalityId.eq(self.id))
             .order_by_asc(membership::Column::ValidFrom)
+            .into_tuple()
             .all(txn)
             .await?;
-        let region_ids: Vec<i32> = links.iter().map(|l| l.region_id).collect();
-        let regions_by_id = region::Entity::find().filter(region::Column::Id.is_in(region_ids)).all(txn).await?;
-        let mut regions = Vec::new();
-        for link in &links {
-            if let Some(region) = regions_by_id.iter().find(|r| r.id == link.region_id) {
-                regions.push(RegionMembershipView {
-                    region: region.code.clone(),
-                    valid_from: link.valid_from,
-                    valid_to: link.valid_to,
-                });
-            }
-        }
+        let regions = periods
+            .into_iter()
+            .map(|(region, valid_from, valid_to)| RegionMembershipView { region, valid_from, valid_to })
+            .collect();
         let access =
             [&self.access_name, &self.access_phone, &self.access_email, &self.access_website, &self.access_address];
         to_value(MunicipalityView {
@@ -162,14 +170,12 @@ impl Published for municipality::Model {
         })
     }
 
-    /// The region it is in now, or the last one it had (after a merger it has none now).
-    async fn regions(&self, txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
-        let link = membership::Entity::find()
-            .filter(membership::Column::MunicipalityId.eq(self.id))
-            .order_by_desc(membership::Column::ValidFrom)
-            .one(txn)
-            .await?;
-        codes::<region::Model>(txn, link.map(|l| l.region_id)).await
+    /// The region it is in now, or the last one it had (after a merger it
+    /// has none now): the last of the view's periods, which are in order of
+    /// their start.
+    async fn regions(&self, view: &Value, _txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+        let last = view["regions"].as_array().and_then(|periods| periods.last());
+        Ok(last.and_then(|period| period["region"].as_str()).map(str::to_owned).into_iter().collect())
     }
 }
 
@@ -217,7 +223,7 @@ impl Published for cooperation::Model {
         })
     }
 
-    async fn regions(&self, txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+    async fn regions(&self, _view: &Value, txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
         codes::<region::Model>(txn, cooperation_region_ids(txn, self.id).await?).await
     }
 }
@@ -265,7 +271,7 @@ impl Published for role::Model {
     }
 
     /// The region it is for or held by, its cooperation's regions, and the holder's region today.
-    async fn regions(&self, txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
+    async fn regions(&self, _view: &Value, txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr> {
         let mut ids: Vec<i32> = self.region_id.into_iter().chain(self.holder_region_id).collect();
         if let Some(cooperation_id) = self.cooperation_id {
             ids.extend(cooperation_region_ids(txn, cooperation_id).await?);

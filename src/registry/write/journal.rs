@@ -17,8 +17,10 @@ use crate::registry::{ChangeOperation, view};
 pub trait Published: Coded {
     /// The object's public state: schema field names, codes for related objects.
     async fn view(&self, txn: &DatabaseTransaction) -> Result<Value, DbErr>;
-    /// Codes of the regions the object concerns, for the feed's region filter.
-    async fn regions(&self, txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr>;
+    /// Codes of the regions the object concerns, for the feed's region
+    /// filter. `view` is the object's view now: where it names the regions,
+    /// they are taken from it instead of being read again.
+    async fn regions(&self, view: &Value, txn: &DatabaseTransaction) -> Result<Vec<String>, DbErr>;
 }
 
 /// The view of an object before a change, taken before its relations change.
@@ -69,7 +71,7 @@ pub async fn record<M: Published>(
         object_code: after.code().to_owned(),
         operation,
         version: version(&state),
-        region_codes: after.regions(txn).await?,
+        region_codes: after.regions(&state, txn).await?,
         state,
     })
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    IsolationLevel, QueryFilter, QuerySelect, SqlErr, SqliteTransactionMode, TransactionOptions,
+    QueryFilter, QuerySelect, SqlErr, SqliteTransactionMode, TransactionOptions,
 };
 use serde::Serialize;
 
@@ -30,7 +30,7 @@ pub enum Began {
 pub struct WriteTxn {
     pub txn: DatabaseTransaction,
     _connection: HeldConnection,
-    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    _lane: tokio::sync::OwnedSemaphorePermit,
     actor: Actor,
     mutation: &'static str,
     /// The id of this attempt's receipt row, when it has a `clientMutationId`.
@@ -44,8 +44,9 @@ pub struct WriteTxn {
 
 /// Begins a write transaction: the one place every write path begins one.
 ///
-/// PostgreSQL: READ COMMITTED whatever the server's default, because the
-/// feed's head row lock relies on a blocked UPDATE seeing the committed value.
+/// PostgreSQL: READ COMMITTED, because the feed's head row lock relies on a
+/// blocked UPDATE seeing the committed value. Every connection has it as its
+/// default (`db::postgres_options`), so BEGIN alone gives it.
 ///
 /// SQLite: `BEGIN IMMEDIATE`, and no isolation level (SQLite has one, and
 /// sea-orm logs a warning for every transaction asked for one). IMMEDIATE
@@ -59,7 +60,7 @@ async fn begin_write(db: &Db) -> Result<(DatabaseTransaction, HeldConnection), s
         DatabaseBackend::Sqlite => {
             TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() }
         }
-        _ => TransactionOptions { isolation_level: Some(IsolationLevel::ReadCommitted), ..Default::default() },
+        _ => TransactionOptions::default(),
     };
     db.begin_with_options(options).await
 }
@@ -70,12 +71,13 @@ impl WriteTxn {
         if let Some(id) = intent.client_mutation_id {
             receipts::check_format(id)?;
         }
-        // SQLite has one writer: queue here instead of failing with "database
-        // is locked" when a read transaction upgrades.
-        let writer = match registry.db.get_database_backend() {
-            DatabaseBackend::Sqlite => Some(registry.sqlite_writer.clone().lock_owned().await),
-            _ => None,
-        };
+        // Before taking a connection: a queued write holds none (see `registry::write_lanes`).
+        let lane = registry
+            .writers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| sea_orm::DbErr::Custom("the write queue is closed".into()))?;
         let (txn, connection) = begin_write(&registry.db).await?;
         let mut receipt = None;
         if let Some(id) = intent.client_mutation_id {
@@ -98,7 +100,7 @@ impl WriteTxn {
         Ok(Began::Fresh(WriteTxn {
             txn,
             _connection: connection,
-            _writer: writer,
+            _lane: lane,
             actor: intent.actor.clone(),
             mutation: intent.mutation,
             receipt,
