@@ -62,7 +62,7 @@ pub struct CareArrangement {
     pub as_of: NaiveDate,
 }
 
-#[Object]
+#[Object(serial)]
 impl CareArrangement {
     /// The registry's code (not an official code), e.g. `CA-JZ39-VEILIG-THUIS-PURCHASING`.
     async fn code(&self) -> &str {
@@ -153,7 +153,7 @@ impl CareArrangement {
 #[derive(Debug)]
 pub struct CareAnswer(pub registry::CareAnswer);
 
-#[Object]
+#[Object(serial)]
 impl CareAnswer {
     async fn municipality(&self) -> Municipality {
         Municipality::from_row(self.0.municipality.clone(), self.0.as_of)

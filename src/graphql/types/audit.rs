@@ -12,7 +12,7 @@ pub struct FieldChange {
 /// One accepted write.
 pub struct AuditRecord(pub entity::audit_log::Model);
 
-#[Object]
+#[Object(serial)]
 impl AuditRecord {
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.0.recorded_at

@@ -14,7 +14,7 @@ pub struct CareForm {
     pub as_of: NaiveDate,
 }
 
-#[Object]
+#[Object(serial)]
 impl CareForm {
     pub(super) async fn id(&self) -> ID {
         global_id(ObjectType::CareForm, &self.row.code)

@@ -15,7 +15,7 @@ pub struct ContractingAuthority {
     as_of: NaiveDate,
 }
 
-#[Object]
+#[Object(serial)]
 impl ContractingAuthority {
     /// The authority's name as stated in the source (e.g. VNG on behalf of all municipalities).
     async fn name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -37,7 +37,7 @@ pub struct FrameworkContract {
     pub as_of: NaiveDate,
 }
 
-#[Object]
+#[Object(serial)]
 impl FrameworkContract {
     pub(super) async fn id(&self) -> ID {
         global_id(ObjectType::FrameworkContract, &self.row.code)

@@ -28,7 +28,7 @@ impl Cooperation {
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl Cooperation {
     pub(super) async fn id(&self) -> ID {
         global_id(ObjectType::Cooperation, &self.row.code)

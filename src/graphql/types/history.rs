@@ -68,7 +68,7 @@ impl LineageLink {
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl LineageLink {
     /// The first CBS classification (1 January) without the ended municipality, or the date a
     /// merger was entered for. The legal date can be earlier: Weesp joined Amsterdam on
@@ -110,7 +110,7 @@ pub struct RegionPeriod {
     pub row: membership::Model,
 }
 
-#[Object]
+#[Object(serial)]
 impl RegionPeriod {
     /// The region, read on the last day of the period (or today while it lasts).
     async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
@@ -141,7 +141,7 @@ pub struct Coverage {
     pub latest_change: Option<Date>,
 }
 
-#[Object]
+#[Object(serial)]
 impl Coverage {
     /// The first date the registry answers for: 2015-01-01, when the Jeugdwet took effect and
     /// the 42 youth-care regions began. An earlier `asOf` is refused with `AS_OF_OUT_OF_RANGE`.

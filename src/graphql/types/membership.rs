@@ -24,7 +24,7 @@ pub struct CooperationMembership {
     pub as_of: NaiveDate,
 }
 
-#[Object]
+#[Object(serial)]
 impl CooperationMembership {
     /// The member municipality; null when the member is a region.
     async fn municipality(&self, ctx: &Context<'_>) -> Result<Option<Municipality>> {

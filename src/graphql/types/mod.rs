@@ -2,6 +2,14 @@
 //! `asOf` date it was read for; relations default to that same date and go
 //! through the loaders (`graphql/loaders.rs`). This module holds what they share: the `Node`
 //! interface, the `RoleHolder` union, the enums, global ids and loading.
+//!
+//! Every object resolves its fields one after another (`#[Object(serial)]`).
+//! Its relations read the in-memory snapshot, so polling its fields
+//! concurrently gains nothing, while async-graphql's concurrent form gives
+//! every object a `FuturesUnordered` and every field an `Arc`'d task: 17 %
+//! of the CPU of a query that executes (bench `portal-as-of`: 454 → 544
+//! requests/s on average of four runs each). Lists are still resolved
+//! concurrently, so loaders that batch across a list's items still do.
 
 mod arrangement;
 mod audit;

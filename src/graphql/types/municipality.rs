@@ -44,7 +44,7 @@ pub struct Municipality {
     pub as_of: NaiveDate,
 }
 
-#[Object]
+#[Object(serial)]
 impl Municipality {
     pub(super) async fn id(&self) -> ID {
         global_id(ObjectType::Municipality, &self.row.code)

@@ -15,7 +15,7 @@ pub struct Provider {
     pub as_of: NaiveDate,
 }
 
-#[Object]
+#[Object(serial)]
 impl Provider {
     pub(super) async fn id(&self) -> ID {
         global_id(ObjectType::Provider, &self.row.code)

@@ -25,7 +25,7 @@ impl Province {
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl Province {
     pub(super) async fn id(&self) -> ID {
         global_id(ObjectType::Province, &self.row.code)

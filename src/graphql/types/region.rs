@@ -18,7 +18,7 @@ pub struct Region {
     pub as_of: NaiveDate,
 }
 
-#[Object]
+#[Object(serial)]
 impl Region {
     pub(super) async fn id(&self) -> ID {
         global_id(ObjectType::Region, &self.row.code)

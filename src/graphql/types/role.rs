@@ -14,7 +14,7 @@ pub struct Role {
     pub as_of: NaiveDate,
 }
 
-#[Object]
+#[Object(serial)]
 impl Role {
     pub(super) async fn id(&self) -> ID {
         global_id(ObjectType::Role, &self.row.code)

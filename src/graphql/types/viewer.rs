@@ -19,7 +19,7 @@ pub enum ViewerKind {
 /// Who the caller is.
 pub struct Viewer(pub Actor);
 
-#[Object]
+#[Object(serial)]
 impl Viewer {
     async fn kind(&self) -> ViewerKind {
         match self.0 {
