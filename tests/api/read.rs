@@ -337,6 +337,8 @@ async fn filters_narrow_municipalities_and_regions() {
                  inLimburg: municipalities(filter: {provinceCode: "PV31"}) { totalCount }
                  named: municipalities(filter: {nameContains: "hoven"}) { nodes { name } }
                  literal: municipalities(filter: {nameContains: "%"}) { totalCount }
+                 frisian: municipalities(filter: {nameContains: "FRYSLÂN"}) { nodes { code } }
+                 nowhere: municipalities(filter: {provinceCode: "PV99"}) { totalCount }
                  regions(filter: {nameContains: "brabant"}) { nodes { code } }
                  unicode: regions(filter: {nameContains: "FRYSLÂN"}) { nodes { code } }
                  literalRegions: regions(filter: {nameContains: "_"}) { totalCount }
@@ -350,6 +352,8 @@ async fn filters_narrow_municipalities_and_regions() {
         data["named"]["nodes"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
     assert!(named.contains(&"Eindhoven") && named.contains(&"Veldhoven"), "{named:?}");
     assert_eq!(data["literal"]["totalCount"], 0, "% is matched literally");
+    assert_eq!(codes(&data["frisian"]["nodes"]), vec!["GM1900", "GM1970"], "case is ignored beyond ASCII too");
+    assert_eq!(data["nowhere"]["totalCount"], 0, "an unknown province has no municipalities");
     assert_eq!(codes(&data["regions"]["nodes"]), vec!["JZ33", "JZ34", "JZ35", "JZ36", "JZ39"]);
     assert_eq!(codes(&data["unicode"]["nodes"]), vec!["JZ02"], "case is ignored beyond ASCII too");
     assert_eq!(data["literalRegions"]["totalCount"], 0, "_ is matched literally");

@@ -1,5 +1,7 @@
 //! Filtered, paged lists ordered by code.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDate;
 use entity::enums::{RoleKind, Scale};
 use entity::*;
@@ -84,30 +86,36 @@ impl Registry {
         date: NaiveDate,
         request: &PageRequest,
     ) -> Result<Page<municipality::Model>, RegistryError> {
-        let mut select = municipality::Entity::find().filter(valid_on(
-            municipality::Column::ValidFrom,
-            municipality::Column::ValidTo,
-            date,
-        ));
-        if let Some(code) = &filter.region_code {
-            let region_ids = self.ids_of::<region::Model>(code).await?;
-            let members: Vec<i32> = self
-                .municipalities_in_regions(&region_ids, date)
-                .await?
-                .into_values()
-                .flatten()
-                .map(|m| m.id)
-                .collect();
-            select = select.filter(municipality::Column::Id.is_in(members));
-        }
-        if let Some(code) = &filter.province_code {
-            let province_ids = self.province(code).await?.map(|p| p.id).into_iter().collect::<Vec<i32>>();
-            select = select.filter(municipality::Column::ProvinceId.is_in(province_ids));
-        }
-        if let Some(needle) = &filter.name_contains {
-            select = select.filter(name_contains(municipality::Column::Name, needle));
-        }
-        Ok(page(&self.db, select, municipality::Column::Code, request).await?)
+        // From the snapshot, as regions: no statement, one registry version,
+        // and `nameContains` ignores case beyond ASCII on SQLite too
+        // (Súdwest-Fryslân), which SQL `lower()` does not.
+        let snapshot = self.snapshot().await?;
+        let in_region: Option<HashSet<i32>> = match &filter.region_code {
+            Some(code) => {
+                let region_ids: Vec<i32> = snapshot
+                    .regions
+                    .rows
+                    .iter()
+                    .filter(|region| &region.code == code)
+                    .map(|region| region.id)
+                    .collect();
+                let members = self.municipalities_in_regions(&region_ids, date).await?;
+                Some(members.into_values().flatten().map(|member| member.id).collect())
+            }
+            None => None,
+        };
+        // `Some(None)`: a province code that names no province, so no municipality.
+        let province_id = filter.province_code.as_ref().map(|code| {
+            snapshot.provinces.rows.iter().find(|province| &province.code == code).map(|province| province.id)
+        });
+        let needle = filter.name_contains.as_deref().map(str::to_lowercase);
+        let matches = |row: &&municipality::Model| {
+            row.is_valid_on(date)
+                && in_region.as_ref().is_none_or(|members| members.contains(&row.id))
+                && province_id.is_none_or(|province| province.is_some() && row.province_id == province)
+                && needle.as_deref().is_none_or(|needle| row.name.to_lowercase().contains(needle))
+        };
+        Ok(page_of(snapshot.municipalities.rows.iter().filter(matches), request))
     }
 
     pub async fn cooperations(
