@@ -247,3 +247,18 @@ impl Registry {
         Ok(snapshot)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every relation awaits `snapshot()`, and async-graphql copies each
+    /// field's future into a box: the load must stay out of that future.
+    #[tokio::test]
+    async fn reading_the_snapshot_is_a_small_future() {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        let registry = crate::registry::Registry::new(db).pinning_snapshot();
+        let read = registry.snapshot();
+        assert!(std::mem::size_of_val(&read) < 1024, "{} bytes", std::mem::size_of_val(&read));
+        let relation = registry.municipalities_in_regions(&[1], chrono::NaiveDate::MIN);
+        assert!(std::mem::size_of_val(&relation) < 1024, "{} bytes", std::mem::size_of_val(&relation));
+    }
+}
