@@ -117,7 +117,7 @@ fn change_connection(page: Page<change_event::Model>, after: i64) -> ChangeConne
     connection
 }
 
-#[Object]
+#[Object(serial)]
 impl Change {
     /// Position in the feed: gap-free and strictly increasing.
     async fn position(&self) -> i64 {
@@ -158,7 +158,7 @@ impl Change {
 #[derive(Default)]
 pub struct ChangesQuery;
 
-#[Object]
+#[Object(serial)]
 impl ChangesQuery {
     /// Everything that changed after `after`, oldest first. Keep the `cursor` of the
     /// last change you processed and pass it as `after` next time: you will see

@@ -37,8 +37,12 @@ pub use mutation::MutationRoot;
 pub use operation::{NOT_OVER_GET, RequestMeta};
 pub use query::QueryRoot;
 
+// Root fields, like every object's fields (`types/mod.rs`), resolve one
+// after another: async-graphql's concurrent form puts each answer in the
+// order its field finished, and the GraphQL spec wants the order asked for.
 /// The query root: registry lookups and the change feed.
 #[derive(MergedObject, Default)]
+#[graphql(serial)]
 pub struct Query(QueryRoot, changes::ChangesQuery);
 
 pub type RegistrySchema = Schema<Query, MutationRoot, SubscriptionRoot>;

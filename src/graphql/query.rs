@@ -13,7 +13,7 @@ use super::types::*;
 #[derive(Default)]
 pub struct QueryRoot;
 
-#[Object]
+#[Object(serial)]
 impl QueryRoot {
     /// A youth-care region (jeugdzorgregio) by CBS code, e.g. `JZ39`; null when unknown or not valid on `asOf`.
     async fn region(&self, ctx: &Context<'_>, code: String, as_of: Option<Date>) -> Result<Option<Region>> {

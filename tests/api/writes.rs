@@ -764,3 +764,28 @@ async fn a_contract_update_that_only_changes_care_forms_is_audited_with_them() {
         json!([{ "field": "careForms", "old": ["JEUGDBESCHERMING"], "new": ["JEUGDBESCHERMING", "JEUGDRECLASSERING"] }])
     );
 }
+
+/// The answer lists fields in the order the query asks for them (GraphQL
+/// spec, "Serialization Format"), also when one of them has to wait: after
+/// its own write, a payload's `municipality { region }` waits for the new
+/// version of the registry in memory, while `userErrors` is ready at once.
+/// Checked on the body's text, as JSON objects parsed here have no order.
+#[tokio::test]
+async fn an_answer_keeps_the_order_of_the_query_when_a_field_waits() {
+    let app = TestApp::spawn().await;
+    let eindhoven = app.as_municipality("GM0772");
+    let document = "mutation($input: MunicipalityUpdateInput!) { municipalityUpdate(input: $input) {
+        municipality { version region { code } } userErrors { code } clientMutationId } }";
+    for (n, version) in [(0, 1), (1, 2)] {
+        let input =
+            json!({ "code": "GM0772", "expectedVersion": version, "website": format!("https://www.eindhoven.nl/{n}") });
+        let body = json!({ "query": document, "variables": { "input": input } });
+        let text = eindhoven.post_request(&body).send().await.unwrap().text().await.unwrap();
+        let at = |key: &str| text.find(&format!("\"{key}\"")).unwrap_or_else(|| panic!("{key} in {text}"));
+        assert!(at("municipality") < at("userErrors"), "{text}");
+        assert!(at("userErrors") < at("clientMutationId"), "{text}");
+    }
+    let read = json!({ "query": r#"{ registryVersion municipality(code: "GM0772") { name region { code } } }"# });
+    let text = app.anonymous().post_request(&read).send().await.unwrap().text().await.unwrap();
+    assert!(text.find("\"registryVersion\"").unwrap() < text.find("\"municipality\"").unwrap(), "{text}");
+}

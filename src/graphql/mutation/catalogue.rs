@@ -94,7 +94,7 @@ impl From<CareFormUpdateInput> for registry::CareFormUpdate {
 #[derive(Default)]
 pub struct CatalogueMutation;
 
-#[Object]
+#[Object(serial)]
 impl CatalogueMutation {
     /// Records a provider (operator only).
     async fn provider_create(&self, ctx: &Context<'_>, input: ProviderCreateInput) -> Result<ProviderPayload> {

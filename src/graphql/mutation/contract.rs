@@ -99,7 +99,7 @@ impl From<FrameworkContractPartiesSetInput> for registry::FrameworkContractParti
 #[derive(Default)]
 pub struct ContractMutation;
 
-#[Object]
+#[Object(serial)]
 impl ContractMutation {
     /// Records a framework contract. A municipality may record contracts it awards itself (not national
     /// ones); the operator may record any.

@@ -97,7 +97,7 @@ impl From<CooperationMembersSetInput> for registry::CooperationMembersSet {
 #[derive(Default)]
 pub struct CooperationMutation;
 
-#[Object]
+#[Object(serial)]
 impl CooperationMutation {
     /// Creates a cooperation with its members (operator only).
     async fn cooperation_create(&self, ctx: &Context<'_>, input: CooperationCreateInput) -> Result<CooperationPayload> {

@@ -39,7 +39,7 @@ impl From<MunicipalityMergeInput> for registry::MunicipalityMerge {
 #[derive(Default)]
 pub struct MergeMutation;
 
-#[Object]
+#[Object(serial)]
 impl MergeMutation {
     /// A municipal merger (herindeling), in one transaction (operator only). Returns the successor.
     async fn municipality_merge(

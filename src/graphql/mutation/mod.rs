@@ -106,6 +106,7 @@ trait Payload: From<Outcome<Self::Object>> {
 macro_rules! payload {
     ($name:ident, $field:ident: $object:ty) => {
         #[derive(async_graphql::SimpleObject)]
+        #[graphql(serial)]
         pub struct $name {
             /// Echo of the input's `clientMutationId`.
             pub client_mutation_id: Option<String>,

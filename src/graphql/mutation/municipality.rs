@@ -98,6 +98,7 @@ impl From<MunicipalitySyncInput> for registry::MunicipalityEntry {
 
 /// The result of `municipalitySync`.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct MunicipalitySyncPayload {
     pub client_mutation_id: Option<String>,
     /// The entry after the sync; null when `userErrors` is not empty.
@@ -138,7 +139,7 @@ impl From<MembershipChangeInput> for registry::MembershipChange {
 #[derive(Default)]
 pub struct MunicipalityMutation;
 
-#[Object]
+#[Object(serial)]
 impl MunicipalityMutation {
     /// Updates a municipality's own public details: its youth-care access point (toegang) and website.
     /// Allowed for the municipality itself and the operator.
@@ -170,7 +171,7 @@ impl MunicipalityMutation {
 #[derive(Default)]
 pub struct MembershipMutation;
 
-#[Object]
+#[Object(serial)]
 impl MembershipMutation {
     /// Moves a municipality to another region from a date (operator only).
     async fn membership_change(&self, ctx: &Context<'_>, input: MembershipChangeInput) -> Result<MunicipalityPayload> {

@@ -46,7 +46,7 @@ impl From<RoleAssignInput> for registry::RoleAssign {
 #[derive(Default)]
 pub struct RoleMutation;
 
-#[Object]
+#[Object(serial)]
 impl RoleMutation {
     /// Gives a role from a date. Allowed for the lead (penvoerder or purchasing organisation) of the
     /// cooperation or region the role is for, and the operator.
