@@ -15,7 +15,7 @@
 //! cannot be visible before position N. The lock is held only from that
 //! UPDATE to COMMIT. On SQLite writers are serialised anyway.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::{change_event, feed_head};
 use sea_orm::sea_query::{
     CommonTableExpression, Expr, ExprTrait, Query, UnionType, UpdateStatement, WithClause, WithQuery,
@@ -52,13 +52,12 @@ pub(super) async fn append<C: ConnectionTrait>(txn: &C, changes: &[PendingChange
         .and_where(feed_head::Column::Id.eq(1))
         .returning_col(feed_head::Column::Position)
         .to_owned();
-    let committed_at = Utc::now();
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         // One statement: every round trip here is time the head row stays
         // locked while the other writers queue for it, and under load it is
         // what their latency is made of. (SQLite has no UPDATE in a WITH
         // clause, and one writer anyway.)
-        let rows = txn.query_all(&append_after(take, changes, committed_at)).await?;
+        let rows = txn.query_all(&append_after(take, changes)).await?;
         let positions = rows.iter().map(|row| row.try_get_by_index::<i64>(0)).collect::<Result<Vec<_>, _>>()?;
         // No row back: the head row is missing (the UPDATE matched nothing).
         return positions.into_iter().reduce(Ord::max).ok_or_else(|| DbErr::RecordNotFound("feed_head".into()));
@@ -66,6 +65,7 @@ pub(super) async fn append<C: ConnectionTrait>(txn: &C, changes: &[PendingChange
     let head: i64 =
         txn.query_one(&take).await?.ok_or_else(|| DbErr::RecordNotFound("feed_head".into()))?.try_get_by_index(0)?;
     let first = head - count + 1;
+    let committed_at = Utc::now();
     let rows = changes.iter().enumerate().map(|(i, change)| change_event::ActiveModel {
         position: Set(first + i as i64),
         committed_at: Set(committed_at),
@@ -82,7 +82,7 @@ pub(super) async fn append<C: ConnectionTrait>(txn: &C, changes: &[PendingChange
 
 /// `WITH head AS (take) INSERT INTO change_event SELECT head.position - …, … FROM head
 /// UNION ALL …`: the positions taken and the entries written in one statement.
-fn append_after(take: UpdateStatement, changes: &[PendingChange], committed_at: DateTime<Utc>) -> WithQuery {
+fn append_after(take: UpdateStatement, changes: &[PendingChange]) -> WithQuery {
     use change_event::Column;
     let head =
         CommonTableExpression::new().query(take).column(feed_head::Column::Position).table_name("head").to_owned();
@@ -90,7 +90,9 @@ fn append_after(take: UpdateStatement, changes: &[PendingChange], committed_at: 
     let entry = |(i, change): (usize, &PendingChange)| {
         Query::select()
             .expr(Expr::col(("head", feed_head::Column::Position)).sub(count - 1 - i as i64))
-            .expr(Expr::val(committed_at))
+            // The time the head was taken, not before the wait for it: a
+            // later position never has an earlier `committedAt`.
+            .expr(Expr::cust("clock_timestamp()"))
             .expr(Expr::val(change.object_type.as_str()))
             .expr(Expr::val(change.object_code.as_str()))
             .expr(Expr::val(change.operation.as_str()))

@@ -95,7 +95,7 @@ pub enum Readiness {
 /// keep the database as busy, and the rest queue here in order, holding no
 /// connection: p99 26 ms, 5 % more writes per second. Two and four lanes
 /// gave the same p99 with fewer writes per second.
-pub(crate) fn write_lanes(backend: sea_orm::DatabaseBackend) -> usize {
+pub fn write_lanes(backend: sea_orm::DatabaseBackend) -> usize {
     match backend {
         sea_orm::DatabaseBackend::Sqlite => 1,
         _ => POSTGRES_WRITE_LANES,

@@ -2,10 +2,11 @@
 //! optimistic concurrency, idempotent retries and a municipal merger.
 
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Caller, TestApp, bad_authorizations, codes, mutation_document, payload_object};
+use crate::helpers::{Caller, TestApp, bad_authorizations, codes, mutation_document, on_postgres, payload_object};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Expect {
@@ -788,4 +789,55 @@ async fn an_answer_keeps_the_order_of_the_query_when_a_field_waits() {
     let read = json!({ "query": r#"{ registryVersion municipality(code: "GM0772") { name region { code } } }"# });
     let text = app.anonymous().post_request(&read).send().await.unwrap().text().await.unwrap();
     assert!(text.find("\"registryVersion\"").unwrap() < text.find("\"municipality\"").unwrap(), "{text}");
+}
+
+/// A write that finds every write lane of its instance taken waits as long
+/// as it would for a pooled connection, then is answered 503
+/// (SERVICE_UNAVAILABLE) instead of waiting until its deadline; the writes holding the
+/// lanes finish once they can. (Another session blocks the writes: a table
+/// lock on PostgreSQL, SQLite's write lock.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_that_finds_every_write_lane_taken_is_refused_after_the_acquire_timeout() {
+    use sea_orm::{ConnectionTrait, Database, DbBackend, TransactionTrait};
+    let app = TestApp::spawn().await;
+    let backend = if on_postgres() { DbBackend::Postgres } else { DbBackend::Sqlite };
+    let lanes = jeugdregio::registry::write_lanes(backend);
+    let data = app.query("{ municipalities(first: 20) { nodes { code version } } }").await;
+    let nodes = data["municipalities"]["nodes"].as_array().unwrap().clone();
+    assert!(nodes.len() > lanes);
+    let other = Database::connect(app.settings().database_url.as_str()).await.unwrap();
+    let lock = other.begin().await.unwrap();
+    match backend {
+        DbBackend::Postgres => lock.execute_unprepared("LOCK TABLE municipality IN ACCESS EXCLUSIVE MODE").await,
+        _ => lock.execute_unprepared("UPDATE feed_head SET position = position").await,
+    }
+    .unwrap();
+    let operator = app.as_operator();
+    let document = mutation_document("municipalityUpdate");
+    let write = |node: &Value| {
+        let input =
+            json!({ "code": node["code"], "expectedVersion": node["version"], "website": "https://example.nl/" });
+        operator.send(&document, json!({ "input": input }))
+    };
+    let holders = futures::future::join_all(nodes[..lanes].iter().map(write));
+    let refused = async {
+        // Once the others hold every lane.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let started = Instant::now();
+        let answer = write(&nodes[lanes]).await;
+        (answer, started.elapsed())
+    };
+    let release = async {
+        tokio::time::sleep(Duration::from_millis(300) + jeugdregio::db::ACQUIRE_TIMEOUT * 2).await;
+        lock.rollback().await.unwrap();
+    };
+    let (held, ((status, body), waited), ()) = tokio::join!(holders, refused, release);
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE", "{body}");
+    let limit = jeugdregio::db::ACQUIRE_TIMEOUT;
+    assert!(waited >= limit && waited < limit * 2, "refused after {waited:?}");
+    for (status, body) in &held {
+        assert_eq!(*status, 200, "{body}");
+        assert_eq!(body["data"]["municipalityUpdate"]["userErrors"], json!([]), "{body}");
+    }
 }

@@ -90,20 +90,10 @@ impl Registry {
         // and `nameContains` ignores case beyond ASCII on SQLite too
         // (Súdwest-Fryslân), which SQL `lower()` does not.
         let snapshot = self.snapshot().await?;
-        let in_region: Option<HashSet<i32>> = match &filter.region_code {
-            Some(code) => {
-                let region_ids: Vec<i32> = snapshot
-                    .regions
-                    .rows
-                    .iter()
-                    .filter(|region| &region.code == code)
-                    .map(|region| region.id)
-                    .collect();
-                let members = self.municipalities_in_regions(&region_ids, date).await?;
-                Some(members.into_values().flatten().map(|member| member.id).collect())
-            }
-            None => None,
-        };
+        let in_region: Option<HashSet<i32>> = filter.region_code.as_ref().map(|code| {
+            let regions = snapshot.regions.rows.iter().filter(|region| &region.code == code);
+            regions.flat_map(|region| snapshot.municipality_ids_in(region.id, date)).collect()
+        });
         // `Some(None)`: a province code that names no province, so no municipality.
         let province_id = filter.province_code.as_ref().map(|code| {
             snapshot.provinces.rows.iter().find(|province| &province.code == code).map(|province| province.id)

@@ -51,7 +51,7 @@ impl Snapshot {
     }
 
     /// Member municipalities of a region on `date` (by the membership alone).
-    fn municipality_ids_in(&self, region_id: i32, date: NaiveDate) -> impl Iterator<Item = i32> + '_ {
+    pub(super) fn municipality_ids_in(&self, region_id: i32, date: NaiveDate) -> impl Iterator<Item = i32> + '_ {
         let memberships = self.links.memberships_by_region.rows(&self.memberships, region_id);
         memberships.filter(move |m| valid(*m, date)).map(|m| m.municipality_id)
     }

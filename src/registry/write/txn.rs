@@ -71,13 +71,15 @@ impl WriteTxn {
         if let Some(id) = intent.client_mutation_id {
             receipts::check_format(id)?;
         }
-        // Before taking a connection: a queued write holds none (see `registry::write_lanes`).
-        let lane = registry
-            .writers
-            .clone()
-            .acquire_owned()
+        // Before taking a connection: a queued write holds none (see
+        // `registry::write_lanes`). It waits as long as it would for a pooled
+        // connection, and is then refused the same way (SERVICE_UNAVAILABLE,
+        // retry later) instead of waiting until the request's deadline.
+        let full = || sea_orm::DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout);
+        let lane = tokio::time::timeout(crate::db::ACQUIRE_TIMEOUT, registry.writers.clone().acquire_owned())
             .await
-            .map_err(|_| sea_orm::DbErr::Custom("the write queue is closed".into()))?;
+            .map_err(|_| full())?
+            .map_err(|_| full())?;
         let (txn, connection) = begin_write(&registry.db).await?;
         let mut receipt = None;
         if let Some(id) = intent.client_mutation_id {
