@@ -63,6 +63,13 @@ fn name_contains<C: ColumnTrait>(column: C, needle: &str) -> Expr {
     Expr::expr(Func::lower(Expr::col(column.as_column_ref()))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
+/// `nameContains` on rows of the snapshot: a literal substring, case ignored
+/// (all of Unicode); no needle matches every name.
+fn name_matches(needle: Option<&str>) -> impl Fn(&str) -> bool {
+    let needle = needle.map(str::to_lowercase);
+    move |name| needle.as_deref().is_none_or(|needle| name.to_lowercase().contains(needle))
+}
+
 impl Registry {
     pub async fn regions(
         &self,
@@ -73,10 +80,8 @@ impl Registry {
         // From the snapshot, like the relations below it: the portal's whole
         // query then sends no statement, and reads one registry version.
         let snapshot = self.snapshot().await?;
-        let needle = filter.name_contains.as_deref().map(str::to_lowercase);
-        let matches = |row: &&region::Model| {
-            row.is_valid_on(date) && needle.as_deref().is_none_or(|needle| row.name.to_lowercase().contains(needle))
-        };
+        let named = name_matches(filter.name_contains.as_deref());
+        let matches = |row: &&region::Model| row.is_valid_on(date) && named(&row.name);
         Ok(page_of(snapshot.regions.rows.iter().filter(matches), request))
     }
 
@@ -98,12 +103,12 @@ impl Registry {
         let province_id = filter.province_code.as_ref().map(|code| {
             snapshot.provinces.rows.iter().find(|province| &province.code == code).map(|province| province.id)
         });
-        let needle = filter.name_contains.as_deref().map(str::to_lowercase);
+        let named = name_matches(filter.name_contains.as_deref());
         let matches = |row: &&municipality::Model| {
             row.is_valid_on(date)
                 && in_region.as_ref().is_none_or(|members| members.contains(&row.id))
                 && province_id.is_none_or(|province| province.is_some() && row.province_id == province)
-                && needle.as_deref().is_none_or(|needle| row.name.to_lowercase().contains(needle))
+                && named(&row.name)
         };
         Ok(page_of(snapshot.municipalities.rows.iter().filter(matches), request))
     }
