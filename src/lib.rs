@@ -148,8 +148,8 @@ fn step_failed(step: &str, command: &str, error: impl std::fmt::Display, read_on
 }
 
 /// Connects to the database, migrates it, seeds an empty registry and returns
-/// the router: everything `serve` does before it listens.
-pub async fn app(settings: &Settings) -> anyhow::Result<axum::Router> {
+/// the service: everything `serve` does before it listens.
+pub async fn app(settings: &Settings) -> anyhow::Result<http::App> {
     let authenticator = auth::Authenticator::new(&settings.auth)?;
     let cors_allowed_origins =
         http::security::parse_origins(&settings.cors_allowed_origins).map_err(anyhow::Error::msg)?;

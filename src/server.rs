@@ -8,23 +8,28 @@
 //! cap per address, so this is the same loop with those two added.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
+use axum::response::Response;
 use futures_util::FutureExt;
+use futures_util::future::Either;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower::ServiceExt;
+use tower::util::Oneshot;
+use tower::{Service, ServiceExt};
+
+use crate::http::App;
 
 /// Bounds on connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,11 +129,11 @@ pub fn raise_open_files_limit() {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then waits for
+/// Serves `app` on `listener` until `shutdown` completes, then waits for
 /// the connections to finish their requests.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: App,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -157,12 +162,7 @@ pub async fn serve(
             continue; // dropping the stream closes it
         };
         let shutdown = Shutdown { signal: signal_tx.clone(), _open: close_rx.clone() };
-        let service = router.clone().map_request(move |request: hyper::Request<Incoming>| {
-            let mut request = request.map(Body::new);
-            request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-            request.extensions_mut().insert(shutdown.clone());
-            request
-        });
+        let service = ConnectionService { app: Mutex::new(app.clone()), peer, shutdown };
         let (signal_tx, close_rx) = (signal_tx.clone(), close_rx.clone());
         tokio::spawn(async move {
             // Hyper's header deadline starts with the first byte; a client
@@ -175,7 +175,6 @@ pub async fn serve(
             let mut builder = Builder::new(TokioExecutor::new());
             builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
             builder.http2().timer(TokioTimer::new()).enable_connect_protocol();
-            let service = TowerToHyperService::new(service);
             let mut connection = pin!(builder.serve_connection_with_upgrades(TokioIo::new(stream), service));
             let mut signal = pin!(signal_tx.closed().fuse());
             loop {
@@ -193,4 +192,37 @@ pub async fn serve(
         tracing::warn!(open, grace = ?limits.shutdown_grace, "connections still open after the grace period are cut");
     }
     Ok(())
+}
+
+/// One connection's own copy of the service, with what every request on it
+/// carries: the peer address (for rate limits) and the shutdown signal.
+///
+/// hyper's adapter for tower services (`TowerToHyperService`) copies the
+/// whole service, every layer of it, for each request, because a tower
+/// service is called through `&mut`. The copy made here for the connection
+/// is called in place instead; the lock is only held while a request is
+/// handed in, never while it runs.
+struct ConnectionService {
+    app: Mutex<App>,
+    peer: SocketAddr,
+    shutdown: Shutdown,
+}
+
+impl hyper::service::Service<hyper::Request<Incoming>> for ConnectionService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<<App as Service<axum::extract::Request>>::Future, Oneshot<App, axum::extract::Request>>;
+
+    fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
+        let mut request = request.map(Body::new);
+        request.extensions_mut().insert(ConnectInfo::<SocketAddr>(self.peer));
+        request.extensions_mut().insert(self.shutdown.clone());
+        let mut app = self.app.lock().unwrap_or_else(PoisonError::into_inner);
+        // The layers are ready whenever the router is, and axum's always is;
+        // should that change, a request waits for readiness on a copy.
+        match app.poll_ready(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Ok(())) => Either::Left(app.call(request)),
+            Poll::Pending => Either::Right(app.clone().oneshot(request)),
+        }
+    }
 }

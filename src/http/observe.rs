@@ -17,18 +17,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_graphql::parser::types::OperationType;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, Uri};
-use axum::middleware::Next;
 use axum::response::Response;
-use tracing::Instrument;
 
 use super::X_REQUEST_ID;
+use super::around::Around;
 use crate::graphql::ErrorCode;
 use crate::metrics::{Metrics, RequestOutcome};
 use crate::secrets::RedactedUri;
 
-/// The routes of the router, as the metrics label them; any other path is `other`.
+/// The routes of the router, as the metrics label them; any other path is
+/// `other`. A `{file}` stands for one path segment, as in the router.
 const ROUTES: [&str; 10] = [
     "/graphql",
     "/graphql/ws",
@@ -85,7 +85,7 @@ const MAX_REQUEST_ID: usize = 128;
 /// 128 bytes, or with anything but visible ASCII), so that the next layer
 /// gives the request a new UUID instead of echoing it into the response and
 /// every log line.
-pub async fn drop_unusable_request_id(mut request: Request) -> Request {
+pub fn drop_unusable_request_id(mut request: Request) -> Request {
     let usable = |id: &HeaderValue| {
         let id = id.as_bytes();
         !id.is_empty() && id.len() <= MAX_REQUEST_ID && id.iter().all(|byte| byte.is_ascii_graphic())
@@ -96,35 +96,55 @@ pub async fn drop_unusable_request_id(mut request: Request) -> Request {
     request
 }
 
-/// The middleware: runs the request in its span, then logs and counts it.
-pub async fn observe(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
-    let matched = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
-    let route = matched.and_then(|path| ROUTES.iter().find(|route| **route == path).copied()).unwrap_or("other");
-    let mut line = RequestLine {
-        started: Instant::now(),
-        metrics,
-        route,
-        method: request.method().clone(),
-        uri: request.uri().clone(),
-        request_id: request.headers().get(X_REQUEST_ID).cloned(),
-        answer: None,
+/// The label of the route `path` is on. The layers run before the router
+/// has matched the path, so they match it themselves.
+fn route_of(path: &str) -> &'static str {
+    let on = |route: &str| match route.split_once('{') {
+        Some((prefix, _)) => {
+            path.strip_prefix(prefix).is_some_and(|segment| !segment.is_empty() && !segment.contains('/'))
+        }
+        None => path == route,
     };
-    let span = tracing::info_span!(
-        "request",
-        method = %line.method,
-        uri = %RedactedUri(&line.uri),
-        request_id = line.request_id(),
-    );
-    // Dropped here when the client leaves: the line then says `cancelled`.
-    let mut response = next.run(request).instrument(span).await;
-    let facts = response.extensions_mut().remove::<RequestFacts>().unwrap_or_default();
-    let code = facts.code.or_else(|| super::problem::code_of(&response));
-    line.answer = Some(Answer { status: response.status(), code, facts });
-    response
+    ROUTES.iter().find(|route| on(route)).copied().unwrap_or("other")
+}
+
+/// The middleware that runs each request in its span, then logs and counts it.
+#[derive(Clone)]
+pub struct Observe(pub Metrics);
+
+impl Around for Observe {
+    /// Logs when dropped: after the answer, or when the client leaves first.
+    type Pending = RequestLine;
+
+    fn before(&self, request: &mut Request) -> (RequestLine, tracing::Span) {
+        let line = RequestLine {
+            started: Instant::now(),
+            metrics: self.0.clone(),
+            route: route_of(request.uri().path()),
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            request_id: request.headers().get(X_REQUEST_ID).cloned(),
+            answer: None,
+        };
+        let span = tracing::info_span!(
+            "request",
+            method = %line.method,
+            uri = %RedactedUri(&line.uri),
+            request_id = line.request_id(),
+        );
+        (line, span)
+    }
+
+    fn after(mut line: RequestLine, mut response: Response) -> Response {
+        let facts = response.extensions_mut().remove::<RequestFacts>().unwrap_or_default();
+        let code = facts.code.or_else(|| super::problem::code_of(&response));
+        line.answer = Some(Answer { status: response.status(), code, facts });
+        response
+    }
 }
 
 /// One request, logged and counted when dropped.
-struct RequestLine {
+pub struct RequestLine {
     started: Instant,
     metrics: Metrics,
     route: &'static str,
@@ -204,4 +224,21 @@ fn milliseconds(elapsed: Duration) -> f64 {
 /// A GraphQL name is a client's choice and may be long: the log keeps 100 characters of it.
 fn shortened(name: &str) -> &str {
     name.char_indices().nth(100).map_or(name, |(end, _)| &name[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_is_labelled_with_the_route_that_serves_it() {
+        for route in ROUTES.iter().filter(|route| !route.contains('{')) {
+            assert_eq!(route_of(route), *route);
+        }
+        assert_eq!(route_of("/export/regions.csv"), "/export/{file}");
+        assert_eq!(route_of("/graphiql/graphiql.min.js"), "/graphiql/{file}");
+        for unknown in ["/export/", "/export/a/b", "/graphql/", "/graphqlx", "/nothing", ""] {
+            assert_eq!(route_of(unknown), "other", "{unknown}");
+        }
+    }
 }

@@ -7,7 +7,6 @@
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::graphql::ErrorCode;
@@ -45,9 +44,25 @@ pub(crate) fn code_of(response: &Response) -> Option<ErrorCode> {
     response.extensions().get::<Problem>().map(|problem| problem.code)
 }
 
-pub async fn problem_details(request: Request, next: Next) -> Response {
-    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let response = next.run(request).await;
+/// The middleware that gives error responses without a JSON body a problem-details body.
+#[derive(Clone)]
+pub struct ProblemDetails;
+
+impl super::around::Around for ProblemDetails {
+    /// The request id, for the body.
+    type Pending = Option<String>;
+
+    fn before(&self, request: &mut Request) -> (Option<String>, tracing::Span) {
+        let request_id = request.headers().get(super::X_REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        (request_id, tracing::Span::none())
+    }
+
+    fn after(request_id: Option<String>, response: Response) -> Response {
+        problem_details(request_id, response)
+    }
+}
+
+fn problem_details(request_id: Option<String>, response: Response) -> Response {
     let status = response.status();
     let is_json = response
         .headers()

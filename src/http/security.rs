@@ -7,8 +7,8 @@
 //! page's empty icon as `data:` URLs, requests (HTTP and WebSocket) to the
 //! service only, and no framing. For JSON answers it is harmless.
 
-use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
+use tower::layer::util::{Identity, Stack};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -16,16 +16,22 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
 
+type SetHeader = SetResponseHeaderLayer<HeaderValue>;
+
+/// The layers of [`security_headers`].
+pub type SecurityHeaders = Stack<SetHeader, Stack<SetHeader, Stack<SetHeader, Stack<SetHeader, Identity>>>>;
+
 /// Adds the security headers to every response that does not set its own.
-pub fn with_security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+pub fn security_headers() -> SecurityHeaders {
     let set = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
-    router
-        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(set(header::REFERRER_POLICY, "no-referrer"))
-        .layer(set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+    tower::ServiceBuilder::new()
         .layer(set(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .layer(set(header::REFERRER_POLICY, "no-referrer"))
+        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .into_inner()
 }
 
 /// Which web pages may read answers: any origin by default (the registry is

@@ -14,19 +14,34 @@ use std::task::{Context, Poll};
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{HeaderValue, Version, header};
-use axum::middleware::Next;
 use axum::response::Response;
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 
-pub async fn close_when_unread(request: Request, next: Next) -> Response {
-    let http1 = request.version() <= Version::HTTP_11;
-    let read = Arc::new(AtomicBool::new(request.body().is_end_stream()));
-    let request = request.map(|body| Body::new(Tracked { body, read: read.clone() }));
-    let mut response = next.run(request).await;
-    if http1 && !read.load(Ordering::Acquire) {
-        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+/// The middleware that says `Connection: close` when a request's body was left unread.
+#[derive(Clone)]
+pub struct CloseWhenUnread;
+
+impl super::around::Around for CloseWhenUnread {
+    /// Set when the body has been read; none when there is nothing to watch
+    /// (no body, or not HTTP/1).
+    type Pending = Option<Arc<AtomicBool>>;
+
+    fn before(&self, request: &mut Request) -> (Self::Pending, tracing::Span) {
+        if request.version() > Version::HTTP_11 || request.body().is_end_stream() {
+            return (None, tracing::Span::none());
+        }
+        let read = Arc::new(AtomicBool::new(false));
+        let body = std::mem::take(request.body_mut());
+        *request.body_mut() = Body::new(Tracked { body, read: read.clone() });
+        (Some(read), tracing::Span::none())
     }
-    response
+
+    fn after(read: Self::Pending, mut response: Response) -> Response {
+        if read.is_some_and(|read| !read.load(Ordering::Acquire)) {
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
+    }
 }
 
 /// A request body that notes when it has been read to its end.
