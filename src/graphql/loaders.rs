@@ -35,6 +35,17 @@ impl RegistryLoader {
 /// Loader errors are shared between every field waiting on the batch.
 pub type LoadError = Arc<RegistryError>;
 
+/// One parent's relation, without the maps of the batch signature: resolvers
+/// ask for one key at a time (`types::load_value`), and building a map of
+/// keys and one of values to hand back a single value was a few per cent of
+/// an executed portal query (perf, December 2026).
+pub trait LoadOne<K>: Loader<K, Error = LoadError>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+{
+    fn load_one(&self, key: &K) -> impl Future<Output = Result<Option<Self::Value>, LoadError>> + Send;
+}
+
 /// How many rows a loaded value holds: what a relation charges to the
 /// request's result budget (`context::charge`).
 pub trait Rows {
@@ -97,6 +108,13 @@ macro_rules! dated_relation {
                 Ok(loaded)
             }
         }
+
+        impl LoadOne<$key> for RegistryLoader {
+            async fn load_one(&self, key: &$key) -> Result<Option<$value>, LoadError> {
+                let ($registry, $ids, $date) = (&self.registry, std::slice::from_ref(&key.0), key.1);
+                Ok($call.await.map_err(Arc::new)?.remove(&key.0))
+            }
+        }
     };
 }
 
@@ -114,6 +132,12 @@ macro_rules! by_id {
                 let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
                 let rows = self.registry.by_ids::<$module::Model>(&ids).await.map_err(Arc::new)?;
                 Ok(rows.into_iter().map(|(id, row)| ($key(id), row)).collect())
+            }
+        }
+
+        impl LoadOne<$key> for RegistryLoader {
+            async fn load_one(&self, key: &$key) -> Result<Option<$module::Model>, LoadError> {
+                self.registry.by_id::<$module::Model>(key.0).await.map_err(Arc::new)
             }
         }
     };
@@ -146,6 +170,12 @@ macro_rules! arrangements_relation {
                 Ok(loaded)
             }
         }
+
+        impl LoadOne<$key> for RegistryLoader {
+            async fn load_one(&self, key: &$key) -> Result<Option<Self::Value>, LoadError> {
+                Ok(self.load(std::slice::from_ref(key)).await?.remove(key))
+            }
+        }
     };
 }
 
@@ -173,6 +203,12 @@ macro_rules! undated_relation {
                 let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
                 let rows = self.registry.$method(&ids).await.map_err(Arc::new)?;
                 Ok(rows.into_iter().map(|(id, row)| ($key(id), row)).collect())
+            }
+        }
+
+        impl LoadOne<$key> for RegistryLoader {
+            async fn load_one(&self, key: &$key) -> Result<Option<$value>, LoadError> {
+                Ok(self.registry.$method(std::slice::from_ref(&key.0)).await.map_err(Arc::new)?.remove(&key.0))
             }
         }
     };

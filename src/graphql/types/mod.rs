@@ -50,7 +50,7 @@ pub use region::Region;
 pub use role::Role;
 pub use viewer::Viewer;
 
-use super::loaders::{LoadError, RegistryLoader, Rows};
+use super::loaders::{LoadOne, RegistryLoader, Rows};
 use crate::registry::{Coded, ObjectType, Registry, RegistryError};
 
 /// A GraphQL object built from one registry row, read for a date.
@@ -98,15 +98,11 @@ where
 async fn load_value<K>(ctx: &Context<'_>, key: K) -> Result<Option<<RegistryLoader as Loader<K>>::Value>>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
-    RegistryLoader: Loader<K, Error = LoadError>,
+    RegistryLoader: LoadOne<K>,
     <RegistryLoader as Loader<K>>::Value: Rows,
 {
-    let mut loaded = ctx
-        .data_unchecked::<RegistryLoader>()
-        .load(std::slice::from_ref(&key))
-        .await
-        .map_err(|error| super::registry_error(&error))?;
-    let value = loaded.remove(&key);
+    let value =
+        ctx.data_unchecked::<RegistryLoader>().load_one(&key).await.map_err(|error| super::registry_error(&error))?;
     super::context::charge(ctx, value.as_ref().map_or(0, Rows::rows))?;
     Ok(value)
 }
@@ -115,7 +111,7 @@ where
 async fn load<K, T>(ctx: &Context<'_>, key: K, as_of: NaiveDate) -> Result<Option<T>>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
-    RegistryLoader: Loader<K, Error = LoadError, Value = T::Row>,
+    RegistryLoader: LoadOne<K, Value = T::Row>,
     T: FromRow,
     T::Row: Rows,
 {
@@ -126,7 +122,7 @@ where
 async fn load_list<K, T>(ctx: &Context<'_>, key: K, as_of: NaiveDate) -> Result<Vec<T>>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
-    RegistryLoader: Loader<K, Error = LoadError, Value = Vec<T::Row>>,
+    RegistryLoader: LoadOne<K, Value = Vec<T::Row>>,
     T: FromRow,
 {
     let rows = load_value(ctx, key).await?.unwrap_or_default();

@@ -332,4 +332,9 @@ impl Registry {
         let table = M::table(&snapshot);
         Ok(ids.iter().filter_map(|&id| table.get(id).map(|row| (id, row.clone()))).collect())
     }
+
+    /// [`Registry::by_ids`] for one id.
+    pub async fn by_id<M: InSnapshot>(&self, id: i32) -> Result<Option<M>, RegistryError> {
+        Ok(M::table(&*self.snapshot().await?).get(id).cloned())
+    }
 }
