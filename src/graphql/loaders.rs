@@ -189,9 +189,29 @@ by_id!(ProviderById, provider);
 by_id!(ContractById, framework_contract);
 
 /// Relations without a date: contract links (the date is the contract's) and
-/// the history lists, which span every date.
+/// the history lists, which span every date. A registry method for one key
+/// (`one:`) serves [`LoadOne`] where the relation is read for every object of
+/// a large answer.
 macro_rules! undated_relation {
     ($key:ident => $value:ty, $method:ident) => {
+        undated_relation!(@batch $key => $value, $method);
+
+        impl LoadOne<$key> for RegistryLoader {
+            async fn load_one(&self, key: &$key) -> Result<Option<$value>, LoadError> {
+                Ok(self.registry.$method(std::slice::from_ref(&key.0)).await.map_err(Arc::new)?.remove(&key.0))
+            }
+        }
+    };
+    ($key:ident => $value:ty, $method:ident, one: $one:ident) => {
+        undated_relation!(@batch $key => $value, $method);
+
+        impl LoadOne<$key> for RegistryLoader {
+            async fn load_one(&self, key: &$key) -> Result<Option<$value>, LoadError> {
+                self.registry.$one(key.0).await.map_err(Arc::new)
+            }
+        }
+    };
+    (@batch $key:ident => $value:ty, $method:ident) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub struct $key(pub i32);
 
@@ -205,18 +225,12 @@ macro_rules! undated_relation {
                 Ok(rows.into_iter().map(|(id, row)| ($key(id), row)).collect())
             }
         }
-
-        impl LoadOne<$key> for RegistryLoader {
-            async fn load_one(&self, key: &$key) -> Result<Option<$value>, LoadError> {
-                Ok(self.registry.$method(std::slice::from_ref(&key.0)).await.map_err(Arc::new)?.remove(&key.0))
-            }
-        }
     };
 }
 
 undated_relation!(ContractCareForms => Vec<care_form::Model>, care_forms_of_contracts);
-undated_relation!(MunicipalityNames => Names, names_of_municipalities);
-undated_relation!(RegionNames => Names, names_of_regions);
+undated_relation!(MunicipalityNames => Names, names_of_municipalities, one: names_of_municipality);
+undated_relation!(RegionNames => Names, names_of_regions, one: names_of_region);
 undated_relation!(MunicipalitySuccessors => Vec<lineage::Model>, successors_of);
 undated_relation!(MunicipalityPredecessors => Vec<lineage::Model>, predecessors_of);
 undated_relation!(MunicipalityRegionHistory => Vec<membership::Model>, region_history);

@@ -135,7 +135,11 @@ impl KindRank for lineage::Model {
 }
 
 fn shared(map: &HashMap<i32, Names>, ids: &[i32]) -> HashMap<i32, Names> {
-    ids.iter().map(|id| (*id, map.get(id).cloned().unwrap_or_else(|| Arc::from([])))).collect()
+    ids.iter().map(|id| (*id, names_in(map, *id))).collect()
+}
+
+fn names_in(map: &HashMap<i32, Names>, id: i32) -> Names {
+    map.get(&id).cloned().unwrap_or_else(|| Arc::from([]))
 }
 
 fn pick<T: Clone>(map: &HashMap<i32, Vec<T>>, ids: &[i32]) -> HashMap<i32, Vec<T>> {
@@ -186,6 +190,17 @@ impl Registry {
 
     pub async fn names_of_regions(&self, ids: &[i32]) -> Result<HashMap<i32, Names>, RegistryError> {
         Ok(shared(&self.snapshot().await?.history.region_names, ids))
+    }
+
+    /// [`Registry::names_of_municipalities`] for one municipality: every
+    /// municipality of a portal answer asks for its own.
+    pub async fn names_of_municipality(&self, id: i32) -> Result<Option<Names>, RegistryError> {
+        Ok(Some(names_in(&self.snapshot().await?.history.municipality_names, id)))
+    }
+
+    /// [`Registry::names_of_regions`] for one region.
+    pub async fn names_of_region(&self, id: i32) -> Result<Option<Names>, RegistryError> {
+        Ok(Some(names_in(&self.snapshot().await?.history.region_names, id)))
     }
 
     /// Where the territory of each municipality went, main successor first.
