@@ -9,6 +9,7 @@ pub mod db;
 pub mod graphql;
 pub mod http;
 pub mod import;
+pub mod logs;
 pub mod memory;
 pub mod metrics;
 pub mod ratelimit;

@@ -1,10 +1,7 @@
 use jeugdregio::auth::{TokenFor, issue_token};
 use jeugdregio::config::{Command, LogFormat};
+use jeugdregio::logs::LogBuffer;
 use jeugdregio::{db, graphql};
-use std::io::{BufWriter, Stderr, Write};
-use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
-
 use tracing_subscriber::EnvFilter;
 
 // jemalloc instead of the system allocator: an executed query allocates and
@@ -31,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
     // Every problem of the configuration at once, before anything is started.
     let cli = jeugdregio::config::parse();
     // Held to the end of `main`: dropping it writes the lines still queued.
-    let _logs = init_logging(cli.log_format);
+    let _logs = init_logging(cli.log_format)?;
     match cli.command {
         Command::Serve(args) => {
             // The port first: one in use is said before any database is opened, created or migrated.
@@ -79,67 +76,28 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Log lines go to stderr, at the levels `RUST_LOG` names (default `info`).
-///
-/// They collect in a 64 KiB buffer. The line that fills it writes it out (one
-/// system call for some 250 request lines), and a thread of its own writes
-/// whatever is there every 100 ms, so a quiet service's lines appear within
-/// 100 ms. No line is dropped: while stderr is slow, requests wait to log.
-/// tracing-appender's thread, woken for nearly every line and writing a few
-/// at a time, was 7 % of the CPU of a small kept answer (perf), more than
-/// formatting the lines.
-fn init_logging(format: LogFormat) -> LogFlush {
-    let flusher = std::thread::Builder::new().name("jeugdregio-logs".into()).spawn(|| {
-        loop {
-            std::thread::sleep(LOG_FLUSH_INTERVAL);
-            let _ = log_buffer().flush();
-        }
-    });
-    if let Err(error) = flusher {
-        // Lines still leave whenever the buffer fills, and at exit.
-        eprintln!("could not start the thread that writes log lines every 100 ms: {error}");
-    }
+/// Log lines go to stderr, at the levels `RUST_LOG` names (default `info`),
+/// through a buffer a thread of its own writes every 100 ms (`logs.rs`).
+fn init_logging(format: LogFormat) -> anyhow::Result<LogFlush> {
+    let buffer = LogBuffer::start(std::io::stderr())
+        .map_err(|error| anyhow::anyhow!("could not start the thread that writes the log: {error}"))?;
     let logs = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(|| LogLine(log_buffer()));
+        .with_writer(buffer.clone());
     match format {
         LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
         // One object per line, the event's fields at its top level and the request's in `span`.
         LogFormat::Json => logs.json().flatten_event(true).with_current_span(true).with_span_list(false).init(),
     }
-    LogFlush
+    Ok(LogFlush(buffer))
 }
 
-const LOG_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
-
-/// The log lines not yet written to stderr.
-static LOG_BUFFER: LazyLock<Mutex<BufWriter<Stderr>>> =
-    LazyLock::new(|| Mutex::new(BufWriter::with_capacity(64 * 1024, std::io::stderr())));
-
-fn log_buffer() -> MutexGuard<'static, BufWriter<Stderr>> {
-    LOG_BUFFER.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// One log line on its way into the buffer.
-struct LogLine(MutexGuard<'static, BufWriter<Stderr>>);
-
-impl Write for LogLine {
-    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
-        self.0.write(line)
-    }
-
-    /// Lines are written when the buffer is full, every 100 ms and at exit, not one by one.
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Writes the log lines still buffered when dropped, at the end of `main`.
-struct LogFlush;
+/// Writes the log lines still waiting when dropped, at the end of `main`.
+struct LogFlush(LogBuffer);
 
 impl Drop for LogFlush {
     fn drop(&mut self) {
-        let _ = log_buffer().flush();
+        self.0.flush();
     }
 }
 

@@ -1,7 +1,9 @@
-//! Giving memory back after a large answer. The allocator keeps what a large
-//! answer freed for reuse, so after one the process stayed about 60 MB above
-//! its idle size (measured: 21 MB idle, 81 MB after); trimming the heap a
-//! moment later returns it to the system.
+//! Giving memory back after a large answer. With glibc's allocator the
+//! process stayed about 60 MB above its idle size after one (21 MB idle,
+//! 81 MB after) until the heap was trimmed. The service's own memory is now
+//! jemalloc's, which returns freed pages within a second by itself
+//! (`main.rs`); SQLite still allocates with the C library, whose heap is
+//! trimmed here a moment after a large answer.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

@@ -219,7 +219,9 @@ impl hyper::service::Service<hyper::Request<Incoming>> for ConnectionService {
         request.extensions_mut().insert(self.shutdown.clone());
         let mut app = self.app.lock().unwrap_or_else(PoisonError::into_inner);
         // The layers are ready whenever the router is, and axum's always is;
-        // should that change, a request waits for readiness on a copy.
+        // should that change, a request waits for readiness on a copy. So no
+        // layer outside the router may reserve capacity in `poll_ready` (a
+        // concurrency limit): this copy would hold it. Those stay on routes.
         match app.poll_ready(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(Ok(())) => Either::Left(app.call(request)),
             Poll::Pending => Either::Right(app.clone().oneshot(request)),

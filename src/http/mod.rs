@@ -25,6 +25,7 @@ pub mod cache;
 pub use assets::embedded_files;
 mod export;
 mod graphql;
+mod head;
 mod negotiate;
 mod observe;
 pub(crate) mod problem;
@@ -142,6 +143,7 @@ pub fn router(state: AppState) -> App {
         // One log line per request, with its request id (set by the layer outside
         // this one); the request's own log lines are in its span. And its metrics.
         .layer(AroundLayer(observe::Observe(state.metrics.clone())))
+        .layer(AroundLayer(head::HeadAsGet))
         // The layers inside answer with bodies of their own types.
         .map_response(IntoResponse::into_response)
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))

@@ -87,3 +87,19 @@ async fn every_query_the_page_sends_is_answered_without_errors_on_old_and_new_da
         }
     }
 }
+
+/// RFC 9110: a HEAD request gets the headers a GET would get, and no body.
+#[tokio::test]
+async fn a_head_request_gets_the_headers_of_the_get_without_a_body() {
+    let app = TestApp::spawn().await;
+    for path in ["/site/app.js", "/export/municipalities.csv", "/schema.graphql"] {
+        let get = app.client.get(app.url(path)).header("accept-encoding", "gzip").send().await.unwrap();
+        let head = app.client.head(app.url(path)).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(head.status(), 200, "{path}");
+        assert_eq!(get.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"), "{path}");
+        for name in ["content-type", "content-encoding", "vary", "etag", "cache-control", "api-version"] {
+            assert_eq!(head.headers().get(name), get.headers().get(name), "{path}: {name}");
+        }
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
+}
