@@ -105,10 +105,10 @@ impl ResponseCache {
 }
 
 /// A weak ETag hashing `parts`, each ended by a NUL so that no two lists of parts run together.
-pub fn weak_etag(parts: impl IntoIterator<Item = String>) -> String {
+pub fn weak_etag(parts: impl IntoIterator<Item = impl AsRef<[u8]>>) -> String {
     let mut hash = Sha256::new();
     for part in parts {
-        hash.update(part.as_bytes());
+        hash.update(part.as_ref());
         hash.update([0]);
     }
     format!("W/\"{}\"", &hex::encode(hash.finalize())[..32])

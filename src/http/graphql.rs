@@ -80,16 +80,20 @@ async fn execute(state: &AppState, request: async_graphql::Request) -> async_gra
 /// the caller and the request itself.
 fn etag(build: &str, version: i64, actor: &Actor, request: &async_graphql::Request) -> String {
     let extensions: BTreeMap<&String, &async_graphql::Value> = request.extensions.iter().collect();
+    // Hashed where they are; only what is not text yet is written out.
+    let (version, today) = (version.to_string(), crate::registry::today().to_string());
+    let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+    let extensions = serde_json::to_string(&extensions).unwrap_or_default();
     cache::weak_etag([
-        build.to_owned(),
-        version.to_string(),
-        crate::registry::today().to_string(),
-        actor.organisation().to_owned(),
-        actor.subject().to_owned(),
-        request.query.clone(),
-        request.operation_name.clone().unwrap_or_default(),
-        serde_json::to_string(&request.variables).unwrap_or_default(),
-        serde_json::to_string(&extensions).unwrap_or_default(),
+        build,
+        &version,
+        &today,
+        actor.organisation(),
+        actor.subject(),
+        &request.query,
+        request.operation_name.as_deref().unwrap_or_default(),
+        &variables,
+        &extensions,
     ])
 }
 
