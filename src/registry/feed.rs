@@ -45,6 +45,10 @@ pub(super) struct PendingChange {
 /// Takes the next positions for `changes` and appends them; must be the last
 /// statement group before COMMIT (see the module comment). Returns the new head.
 pub(super) async fn append<C: ConnectionTrait>(txn: &C, changes: &[PendingChange]) -> Result<i64, DbErr> {
+    let Some((first, rest)) = changes.split_first() else {
+        // Nothing to append (no write path commits without a change): the head stays.
+        return head(txn).await;
+    };
     let count = changes.len() as i64;
     let take = Query::update()
         .table(feed_head::Entity)
@@ -57,7 +61,7 @@ pub(super) async fn append<C: ConnectionTrait>(txn: &C, changes: &[PendingChange
         // locked while the other writers queue for it, and under load it is
         // what their latency is made of. (SQLite has no UPDATE in a WITH
         // clause, and one writer anyway.)
-        let rows = txn.query_all(&append_after(take, changes)).await?;
+        let rows = txn.query_all(&append_after(take, first, rest)).await?;
         let positions = rows.iter().map(|row| row.try_get_by_index::<i64>(0)).collect::<Result<Vec<_>, _>>()?;
         // No row back: the head row is missing (the UPDATE matched nothing).
         return positions.into_iter().reduce(Ord::max).ok_or_else(|| DbErr::RecordNotFound("feed_head".into()));
@@ -82,11 +86,11 @@ pub(super) async fn append<C: ConnectionTrait>(txn: &C, changes: &[PendingChange
 
 /// `WITH head AS (take) INSERT INTO change_event SELECT head.position - …, … FROM head
 /// UNION ALL …`: the positions taken and the entries written in one statement.
-fn append_after(take: UpdateStatement, changes: &[PendingChange]) -> WithQuery {
+fn append_after(take: UpdateStatement, first: &PendingChange, rest: &[PendingChange]) -> WithQuery {
     use change_event::Column;
     let head =
         CommonTableExpression::new().query(take).column(feed_head::Column::Position).table_name("head").to_owned();
-    let count = changes.len() as i64;
+    let count = 1 + rest.len() as i64;
     let entry = |(i, change): (usize, &PendingChange)| {
         Query::select()
             .expr(Expr::col(("head", feed_head::Column::Position)).sub(count - 1 - i as i64))
@@ -102,9 +106,8 @@ fn append_after(take: UpdateStatement, changes: &[PendingChange]) -> WithQuery {
             .from("head")
             .to_owned()
     };
-    let mut entries = changes.iter().enumerate().map(entry);
-    let mut select = entries.next().unwrap_or_else(|| Query::select().from("head").to_owned());
-    select.unions(entries.map(|entry| (UnionType::All, entry)));
+    let mut select = entry((0, first));
+    select.unions(rest.iter().enumerate().map(|(i, change)| (UnionType::All, entry((i + 1, change)))));
     let mut insert = Query::insert();
     insert
         .into_table(change_event::Entity)
