@@ -32,8 +32,9 @@ pub const DEFAULT_RESPONSE_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// Answers not asked for in this long are dropped, so answers for old
 /// versions do not hold memory until the cache is full.
 const IDLE_LIFETIME: Duration = Duration::from_secs(600);
-/// Smaller bodies are not worth compressing.
-const COMPRESS_FROM: usize = 1024;
+/// Smaller bodies are not worth compressing: neither a kept answer nor any
+/// other response (the compression layer goes by it too).
+pub const COMPRESS_FROM: usize = 1024;
 
 /// One kept answer: the JSON body, and its gzip form made on first demand.
 pub struct Answer {
@@ -111,7 +112,11 @@ pub fn weak_etag(parts: impl IntoIterator<Item = impl AsRef<[u8]>>) -> String {
         hash.update(part.as_ref());
         hash.update([0]);
     }
-    format!("W/\"{}\"", &hex::encode(hash.finalize())[..32])
+    // The first half of the hash in hex, written in place (16 bytes always
+    // fit 32 digits, and digits are ASCII).
+    let mut hex = [0u8; 32];
+    let _ = hex::encode_to_slice(&hash.finalize()[..16], &mut hex);
+    format!("W/\"{}\"", String::from_utf8_lossy(&hex))
 }
 
 /// `Cache-Control` of an answer that is the same for every caller.

@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use async_graphql::ParseRequestError;
 use async_graphql::parser::types::OperationType;
-use async_graphql_axum::GraphQLRequest;
+use async_graphql_axum::rejection::GraphQLRejection;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -21,17 +22,43 @@ use crate::graphql::{ErrorCode, RequestMeta};
 /// anything else is 415 before the body is read, so that no other body
 /// (a multipart upload, say) is parsed at all.
 pub(super) async fn graphql_post(State(state): State<AppState>, request: axum::extract::Request) -> Response {
-    let json = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|content_type| {
+    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let json = content_type.is_some_and(|content_type| {
         let media_type = content_type.split(';').next().unwrap_or_default();
         media_type.trim().eq_ignore_ascii_case("application/json")
     });
     if !json {
         return StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response();
     }
-    let headers = request.headers().clone();
-    match GraphQLRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(request, &state).await {
-        Ok(request) => run_graphql(&state, &headers, request.into_inner(), false).await,
-        Err(rejection) => rejection.into_response(),
+    let (parts, body) = request.into_parts();
+    match read_post_body(parts.headers.get(header::CONTENT_TYPE), body).await {
+        Ok(request) => run_graphql(&state, &parts.headers, request, false).await,
+        Err(error) => GraphQLRejection(error).into_response(),
+    }
+}
+
+/// The GraphQL request in a JSON body, refused as async-graphql-axum's
+/// extractor refuses it (same status, same message), but read without its
+/// streaming reader and parsed once: the extractor parses every body as a
+/// possible batch, which makes serde buffer the whole document and read it
+/// twice. A body that is not one request (a batch, or no request at all) is
+/// parsed again as a batch, only for the extractor's error.
+async fn read_post_body(
+    content_type: Option<&HeaderValue>,
+    body: axum::body::Body,
+) -> Result<async_graphql::Request, ParseRequestError> {
+    // As the extractor: a content type mime cannot read is a bad request.
+    let content_type = content_type.and_then(|v| v.to_str().ok()).unwrap_or_default();
+    content_type.parse::<mime::Mime>()?;
+    // The body limit (`MAX_BODY_BYTES`) is already on the body.
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|error| ParseRequestError::Io(std::io::Error::other(error.to_string())))?;
+    match serde_json::from_slice::<async_graphql::Request>(&bytes) {
+        Ok(request) => Ok(request),
+        Err(_) => serde_json::from_slice::<async_graphql::BatchRequest>(&bytes)
+            .map_err(|error| ParseRequestError::InvalidRequest(Box::new(error)))?
+            .into_single(),
     }
 }
 
@@ -161,7 +188,9 @@ async fn answer(
         negotiate::answer_response(&answer, headers, media)
     } else {
         let meta = Arc::new(RequestMeta { via_get, ..Default::default() });
-        let mut result = execute(state, request.data(actor).data(meta.clone())).await;
+        // Boxed: a kept answer, the common case, need not carry (and move
+        // on every layer's way out) the state of an execution.
+        let mut result = Box::pin(execute(state, request.data(actor).data(meta.clone()))).await;
         name_the_request(&mut result, headers);
         facts.operation = meta.operation.get().copied();
         facts.operation_name = meta.operation_name.get().map(|name| Arc::from(name.as_str()));

@@ -356,12 +356,23 @@ async fn public_answers_are_kept_per_registry_version_and_never_stale() {
     let read = app.statements().await - statements;
     assert!(read <= 2, "20 kept answers cost {read} statements");
 
-    // Compressed for clients that take gzip (a kept answer once, when it is large).
-    let (headers, packed) = post(app.anonymous(), Some("gzip, br")).await;
-    assert_eq!(headers["content-encoding"], "gzip");
+    // A small answer goes as it is, also to clients that take gzip: not
+    // worth compressing, and not compressed anew for every request either.
+    assert!(first.len() < 1024, "{} bytes", first.len());
+    let (headers, small) = post(app.anonymous(), Some("gzip, br")).await;
+    assert_eq!(headers.get("content-encoding"), None);
+    assert_eq!(headers["content-length"], first.len().to_string().as_str());
+    assert_eq!(small, first);
+    // A large one is compressed for clients that take gzip (a kept answer once).
+    let large = json!({ "query": "{ municipalities(first: 100) { nodes { code name region { code name } } } }" });
+    let plain = app.anonymous().post_request(&large).send().await.unwrap().bytes().await.unwrap();
+    assert!(plain.len() > 1024, "{} bytes", plain.len());
+    let packed = app.anonymous().post_request(&large).header("accept-encoding", "gzip, br").send().await.unwrap();
+    assert_eq!(packed.headers()["content-encoding"], "gzip");
+    let packed = packed.bytes().await.unwrap();
     let mut unpacked = Vec::new();
     std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&packed[..]), &mut unpacked).unwrap();
-    assert_eq!(unpacked, first);
+    assert_eq!(unpacked, plain);
 
     // An answer to a token is its own and is not kept.
     let statements = app.statements().await;
