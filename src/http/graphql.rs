@@ -188,8 +188,9 @@ async fn answer(
         negotiate::answer_response(&answer, headers, media)
     } else {
         let meta = Arc::new(RequestMeta { via_get, ..Default::default() });
-        // Boxed: a kept answer, the common case, need not carry (and move
-        // on every layer's way out) the state of an execution.
+        // Boxed, so that the future of every request, most of them kept
+        // answers, is not as large as an execution's state: it is moved
+        // while it is built.
         let mut result = Box::pin(execute(state, request.data(actor).data(meta.clone()))).await;
         name_the_request(&mut result, headers);
         facts.operation = meta.operation.get().copied();
