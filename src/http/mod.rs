@@ -166,13 +166,17 @@ pub fn router(state: AppState) -> App {
     App::new(outer.service(App::new(inner.service(routes))))
 }
 
-/// tower-http's compression, for bodies of at least [`cache::COMPRESS_FROM`]
-/// bytes, the size from which kept answers are kept compressed. With its
-/// default (from 32 bytes), every smaller kept answer was compressed again
-/// for each client that takes gzip: a new compressor per request, at a tenth
-/// of the speed of sending the answer as it is.
+/// tower-http's compression with its default choice of what to compress,
+/// except that a body must have at least [`cache::COMPRESS_FROM`] bytes, the
+/// size from which kept answers are kept compressed. With its default (from
+/// 32 bytes), every smaller kept answer was compressed again for each client
+/// that takes gzip: a new compressor per request, at a tenth of the speed of
+/// sending the answer as it is.
 fn compression() -> CompressionLayer<impl Predicate> {
-    let worth_it = SizeAbove::new(cache::COMPRESS_FROM as u64).and(NotForContentType::IMAGES);
+    let worth_it = SizeAbove::new(cache::COMPRESS_FROM as u64)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE);
     CompressionLayer::new().compress_when(worth_it)
 }
 
