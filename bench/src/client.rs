@@ -21,20 +21,27 @@ pub struct Call {
     pub path: String,
     pub body: Bytes,
     pub bearer: Option<String>,
+    /// Sends `Accept-Encoding: gzip`, as browsers and most HTTP libraries do.
+    pub gzip: bool,
 }
 
 impl Call {
     pub fn get(path: &str) -> Self {
-        Call { method: Method::GET, path: path.to_owned(), body: Bytes::new(), bearer: None }
+        Call { method: Method::GET, path: path.to_owned(), body: Bytes::new(), bearer: None, gzip: false }
     }
 
     pub fn graphql(query: &str, variables: serde_json::Value) -> Self {
         let body = serde_json::json!({ "query": query, "variables": variables }).to_string();
-        Call { method: Method::POST, path: "/graphql".to_owned(), body: body.into(), bearer: None }
+        Call { method: Method::POST, path: "/graphql".to_owned(), body: body.into(), bearer: None, gzip: false }
     }
 
     pub fn with_bearer(mut self, token: &str) -> Self {
         self.bearer = Some(token.to_owned());
+        self
+    }
+
+    pub fn with_gzip(mut self) -> Self {
+        self.gzip = true;
         self
     }
 }
@@ -72,6 +79,9 @@ impl Connection {
         }
         if let Some(token) = &call.bearer {
             request.headers_mut().insert(hyper::header::AUTHORIZATION, format!("Bearer {token}").parse()?);
+        }
+        if call.gzip {
+            request.headers_mut().insert(hyper::header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
         }
         self.sender.ready().await?;
         let response = self.sender.send_request(request).await?;
@@ -252,6 +262,23 @@ async fn run_worker<W: Worker>(
 
 /// A worker that sends the same request every time.
 pub struct Fixed(pub Call);
+
+/// Sends the same call and expects the bytes of a checked sample every
+/// time: a compressed answer cannot be looked into as [`judge_read`] does.
+pub struct Repeat {
+    pub call: Call,
+    pub expected: Bytes,
+}
+
+impl Worker for Repeat {
+    fn next(&mut self) -> Call {
+        self.call.clone()
+    }
+
+    fn judge(&mut self, answer: &Answer) -> Verdict {
+        if answer.status.is_success() && answer.body == self.expected { Verdict::Ok } else { Verdict::Error }
+    }
+}
 
 impl Worker for Fixed {
     fn next(&mut self) -> Call {

@@ -28,11 +28,12 @@ pub struct Options {
     #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
     pub databases: Vec<Db>,
     /// Workloads to run, comma-separated, in this order: portal, portal-as-of,
-    /// municipality, writes, feed, isolation, subscribers, portal-100x.
+    /// municipality, portal-gzip, municipality-gzip, writes, feed, isolation,
+    /// subscribers, portal-100x.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "portal,portal-as-of,municipality,writes,feed,isolation,subscribers,portal-100x"
+        default_value = "portal,portal-as-of,municipality,portal-gzip,municipality-gzip,writes,feed,isolation,subscribers,portal-100x"
     )]
     pub workloads: Vec<Workload>,
     /// Concurrent keep-alive connections per read workload (and the heavy load of `isolation`) [default: 32].

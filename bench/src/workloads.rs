@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::Options;
 use crate::baseline::Baseline;
-use crate::client::{Answer, Call, Fixed, Stats, Worker, drive, judge_read, once};
+use crate::client::{Answer, Call, Fixed, Repeat, Stats, Worker, drive, judge_read, once};
 use crate::queries::{self, FeedPoller, PortalAsOf, Writer};
 use crate::report::Row;
 use crate::service::{Db, Service, ServiceConfig};
@@ -23,6 +23,10 @@ pub enum Workload {
     Portal,
     PortalAsOf,
     Municipality,
+    #[value(name = "portal-gzip")]
+    PortalGzip,
+    #[value(name = "municipality-gzip")]
+    MunicipalityGzip,
     Writes,
     Feed,
     Isolation,
@@ -56,6 +60,8 @@ impl<'a> Run<'a> {
             Workload::Portal => self.portal().await,
             Workload::PortalAsOf => self.portal_as_of().await,
             Workload::Municipality => self.municipality().await,
+            Workload::PortalGzip => self.gzip("portal-gzip", queries::portal(100)).await,
+            Workload::MunicipalityGzip => self.gzip("municipality-gzip", queries::municipality()).await,
             Workload::Writes => self.writes().await,
             Workload::Feed => self.feed().await,
             Workload::Isolation => self.isolation().await,
@@ -154,6 +160,38 @@ impl<'a> Run<'a> {
         let baseline = self.baseline(&answer, &call).await?;
         let workers = (0..self.opts.connections()).map(|_| Fixed(call.clone())).collect();
         let (stats, mut row) = self.measure("municipality", workers).await?;
+        row.of_baseline = Some(stats.per_second() / baseline);
+        row.target(">= 50 % of baseline", row.of_baseline >= Some(0.5));
+        row.target("no errors", row.errors == 0);
+        self.finish(row, &stats);
+        Ok(())
+    }
+
+    /// `call` from clients that take gzip, as browsers and most HTTP
+    /// libraries do: a large answer comes compressed (once, kept), a small
+    /// one as it is. Each answer must be the bytes of the checked sample.
+    async fn gzip(&mut self, workload: &str, call: Call) -> anyhow::Result<()> {
+        let plain = self.sample(&call).await?;
+        let call = call.with_gzip();
+        let answer = once(self.service().addr, &call).await?;
+        let encoding = answer.headers.get(hyper::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
+        let unpacked = match encoding {
+            Some("gzip") => {
+                let mut unpacked = Vec::new();
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&answer.body[..]), &mut unpacked)
+                    .context("the gzip answer does not decompress")?;
+                unpacked
+            }
+            _ => answer.body.to_vec(),
+        };
+        if !answer.status.is_success() || unpacked != plain.body {
+            bail!("the answer to a client that takes gzip is not the plain answer ({})", answer.status);
+        }
+        println!("  {} bytes, Content-Encoding: {}", answer.body.len(), encoding.unwrap_or("none"));
+        let baseline = self.baseline(&answer, &call).await?;
+        let expected = answer.body;
+        let workers = (0..self.opts.connections()).map(|_| Repeat { call: call.clone(), expected: expected.clone() });
+        let (stats, mut row) = self.measure(workload, workers.collect()).await?;
         row.of_baseline = Some(stats.per_second() / baseline);
         row.target(">= 50 % of baseline", row.of_baseline >= Some(0.5));
         row.target("no errors", row.errors == 0);
