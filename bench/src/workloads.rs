@@ -111,6 +111,21 @@ impl<'a> Run<'a> {
         Ok((stats, row))
     }
 
+    /// [`Self::measure`], with the rate as a share of `baseline` and the
+    /// target that it be at least `percent` %.
+    async fn measure_against<W: Worker>(
+        &self,
+        workload: &str,
+        workers: Vec<W>,
+        baseline: f64,
+        percent: u32,
+    ) -> anyhow::Result<(Stats, Row)> {
+        let (stats, mut row) = self.measure(workload, workers).await?;
+        row.of_baseline = Some(stats.per_second() / baseline);
+        row.target(format!(">= {percent} % of baseline"), row.of_baseline >= Some(f64::from(percent) / 100.0));
+        Ok((stats, row))
+    }
+
     fn finish(&mut self, mut row: Row, stats: &Stats) {
         row.common_targets();
         row.print(stats);
@@ -131,9 +146,7 @@ impl<'a> Run<'a> {
         let answer = self.sample_alone(&call).await?;
         let baseline = self.baseline(&answer, &call).await?;
         let workers = (0..self.opts.connections()).map(|_| Fixed(call.clone())).collect();
-        let (stats, mut row) = self.measure("portal", workers).await?;
-        row.of_baseline = Some(stats.per_second() / baseline);
-        row.target(">= 50 % of baseline", row.of_baseline >= Some(0.5));
+        let (stats, mut row) = self.measure_against("portal", workers, baseline, 50).await?;
         row.target("p99 < 20 ms", row.p99 < 20.0);
         row.target("SQL/request <= 10", row.sql_per_request.is_some_and(|s| s <= 10.0));
         row.target("no errors", row.errors == 0);
@@ -145,9 +158,8 @@ impl<'a> Run<'a> {
         let call = queries::portal(100);
         let answer = self.sample(&call).await?;
         let baseline = self.baseline(&answer, &call).await?;
-        let (stats, mut row) = self.measure("portal-as-of", PortalAsOf::workers(self.opts.connections(), 100)).await?;
-        row.of_baseline = Some(stats.per_second() / baseline);
-        row.target(">= 4 % of baseline", row.of_baseline >= Some(0.04));
+        let workers = PortalAsOf::workers(self.opts.connections(), 100);
+        let (stats, mut row) = self.measure_against("portal-as-of", workers, baseline, 4).await?;
         row.target("SQL/request <= 10", row.sql_per_request.is_some_and(|s| s <= 10.0));
         row.target("no errors", row.errors == 0);
         self.finish(row, &stats);
@@ -159,9 +171,7 @@ impl<'a> Run<'a> {
         let answer = self.sample(&call).await?;
         let baseline = self.baseline(&answer, &call).await?;
         let workers = (0..self.opts.connections()).map(|_| Fixed(call.clone())).collect();
-        let (stats, mut row) = self.measure("municipality", workers).await?;
-        row.of_baseline = Some(stats.per_second() / baseline);
-        row.target(">= 50 % of baseline", row.of_baseline >= Some(0.5));
+        let (stats, mut row) = self.measure_against("municipality", workers, baseline, 50).await?;
         row.target("no errors", row.errors == 0);
         self.finish(row, &stats);
         Ok(())
@@ -191,9 +201,7 @@ impl<'a> Run<'a> {
         let baseline = self.baseline(&answer, &call).await?;
         let expected = answer.body;
         let workers = (0..self.opts.connections()).map(|_| Repeat { call: call.clone(), expected: expected.clone() });
-        let (stats, mut row) = self.measure(workload, workers.collect()).await?;
-        row.of_baseline = Some(stats.per_second() / baseline);
-        row.target(">= 50 % of baseline", row.of_baseline >= Some(0.5));
+        let (stats, mut row) = self.measure_against(workload, workers.collect(), baseline, 50).await?;
         row.target("no errors", row.errors == 0);
         self.finish(row, &stats);
         Ok(())

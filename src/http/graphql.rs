@@ -22,16 +22,15 @@ use crate::graphql::{ErrorCode, RequestMeta};
 /// anything else is 415 before the body is read, so that no other body
 /// (a multipart upload, say) is parsed at all.
 pub(super) async fn graphql_post(State(state): State<AppState>, request: axum::extract::Request) -> Response {
-    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let json = content_type.is_some_and(|content_type| {
+    let (parts, body) = request.into_parts();
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let Some(content_type) = content_type.filter(|content_type| {
         let media_type = content_type.split(';').next().unwrap_or_default();
         media_type.trim().eq_ignore_ascii_case("application/json")
-    });
-    if !json {
+    }) else {
         return StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response();
-    }
-    let (parts, body) = request.into_parts();
-    match read_post_body(parts.headers.get(header::CONTENT_TYPE), body).await {
+    };
+    match read_post_body(content_type, body).await {
         Ok(request) => run_graphql(&state, &parts.headers, request, false).await,
         Err(error) => GraphQLRejection(error).into_response(),
     }
@@ -44,11 +43,10 @@ pub(super) async fn graphql_post(State(state): State<AppState>, request: axum::e
 /// twice. A body that is not one request (a batch, or no request at all) is
 /// parsed again as a batch, only for the extractor's error.
 async fn read_post_body(
-    content_type: Option<&HeaderValue>,
+    content_type: &str,
     body: axum::body::Body,
 ) -> Result<async_graphql::Request, ParseRequestError> {
     // As the extractor: a content type mime cannot read is a bad request.
-    let content_type = content_type.and_then(|v| v.to_str().ok()).unwrap_or_default();
     content_type.parse::<mime::Mime>()?;
     // The body limit (`MAX_BODY_BYTES`) is already on the body.
     let bytes = axum::body::to_bytes(body, usize::MAX)
